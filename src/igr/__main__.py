@@ -1,0 +1,5 @@
+import sys
+
+from igr.cli import main
+
+sys.exit(main())

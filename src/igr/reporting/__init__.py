@@ -1,0 +1,1 @@
+"""igr.reporting."""
