@@ -1,0 +1,241 @@
+"""IGR-I and IGR-Planar: Gaussian noise pushed through softmax++ (spec 1.3, 1.4).
+
+IGR-I:      kappa ~ N(loc, diag scale^2) in R^(K-1),  psi = softmax++_tau(kappa).
+IGR-Planar: kappa as above, lambda = f_L(...f_1(kappa)) with planar layers,
+            psi = softmax++_tau(lambda).
+
+`scale` is the standard deviation itself; networks produce it with softplus (or exp) of an
+unconstrained output. Densities of `psi` are with respect to Lebesgue measure on
+`psi_{1:K-1}` (see `softmax_plus_plus`). Both classes are `TransformedDistribution`s whose
+`distribution` is the law of `lambda`, so a KL between two IGR laws that share softmax++
+is computed in lambda space, where it is exact and numerically safe.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+from tensorflow_probability.python.bijectors import chain as chain_bijector
+from tensorflow_probability.python.bijectors import softplus as softplus_bijector
+from tensorflow_probability.python.distributions import independent, normal
+from tensorflow_probability.python.distributions import transformed_distribution as td
+from tensorflow_probability.python.internal import dtype_util, parameter_properties
+
+from igr.distributions._checks import (
+    check_broadcastable,
+    check_event_size,
+    check_positive,
+    static_shape,
+)
+from igr.distributions.argmax import (
+    DEFAULT_ARGMAX_SAMPLES,
+    igr_i_argmax_probs,
+    monte_carlo_argmax_probs,
+)
+from igr.distributions.planar import PlanarFlow
+from igr.distributions.softmax_plus_plus import SoftmaxPlusPlus, softmax_plus_plus_logits
+
+
+def _positive():
+    return parameter_properties.ParameterProperties(
+        default_constraining_bijector_fn=lambda: softplus_bijector.Softplus()
+    )
+
+
+def _gaussian_base(loc, scale, validate_args):
+    check_event_size("loc", loc, 1, "the number of categories K minus 1")
+    check_broadcastable(("loc", "scale"), (loc, scale))
+    check_positive("scale", scale)
+    return independent.Independent(
+        normal.Normal(loc, scale, validate_args=validate_args), reinterpreted_batch_ndims=1
+    )
+
+
+class _SoftmaxPlusPlusFamily(td.TransformedDistribution):
+    """Shared behaviour: argmax of psi is argmax of `[lambda, tau log delta]`."""
+
+    @property
+    def temperature(self):
+        return self.bijector.temperature
+
+    @property
+    def delta(self):
+        return self.bijector.delta
+
+    @property
+    def num_categories(self) -> int:
+        return int(self.event_shape[-1])
+
+    def _argmax_threshold(self, dtype):
+        temperature = tf.convert_to_tensor(self.bijector.temperature, dtype)
+        return temperature * tf.math.log(tf.convert_to_tensor(self.bijector.delta, dtype))
+
+    def sample_argmax(self, n, seed=None):
+        """Argmax categories [n, ...] of `n` draws (no softmax needed: it keeps the order)."""
+        lam = self.distribution.sample(n, seed=seed)
+        logits = softmax_plus_plus_logits(
+            lam, tf.ones([], lam.dtype), tf.math.exp(self._argmax_threshold(lam.dtype))
+        )
+        return tf.argmax(logits, axis=-1, output_type=tf.int32)
+
+    def monte_carlo_argmax_probs(self, num_samples=DEFAULT_ARGMAX_SAMPLES, seed=None):
+        """Argmax frequencies [..., K] over `num_samples` draws."""
+        return monte_carlo_argmax_probs(
+            self.sample_argmax, self.num_categories, num_samples, seed
+        )
+
+
+class IGRI(_SoftmaxPlusPlusFamily):
+    """IGR-I: `psi = softmax++_tau(kappa)`, `kappa ~ N(loc, diag scale^2)`.
+
+    Args:
+      loc, scale: float `Tensor`s [..., K-1] (scale > 0 is the standard deviation).
+      temperature: `tau > 0`.
+      delta: weight of the pivot category K (reference: 1).
+    """
+
+    def __init__(
+        self,
+        loc,
+        scale,
+        temperature,
+        delta=1.0,
+        validate_args=False,
+        allow_nan_stats=True,
+        name="IGRI",
+    ):
+        parameters = dict(locals())
+        with tf.name_scope(name) as name:
+            dtype = dtype_util.common_dtype([loc, scale], dtype_hint=tf.float32)
+            base = _gaussian_base(loc, scale, validate_args)
+            super().__init__(
+                distribution=base,
+                bijector=SoftmaxPlusPlus(
+                    _as_dtype(temperature, dtype), _as_dtype(delta, dtype), validate_args
+                ),
+                validate_args=validate_args,
+                parameters=parameters,
+                name=name,
+            )
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return dict(
+            loc=parameter_properties.ParameterProperties(event_ndims=1),
+            scale=_positive_event(),
+            temperature=_positive(),
+            delta=_positive(),
+        )
+
+    @property
+    def loc(self):
+        return self.distribution.distribution.loc
+
+    @property
+    def scale(self):
+        return self.distribution.distribution.scale
+
+    def argmax_probs(self, num_samples=None, seed=None):
+        """Exact argmax law [..., K] (spec 1.3); `num_samples` and `seed` are ignored."""
+        del num_samples, seed
+        loc = tf.convert_to_tensor(self.loc)
+        return igr_i_argmax_probs(loc, self.scale, self._argmax_threshold(loc.dtype))
+
+
+class IGRPlanar(_SoftmaxPlusPlusFamily):
+    """IGR-Planar: planar layers between the Gaussian and softmax++ (spec 1.4).
+
+    Args:
+      loc, scale: float `Tensor`s [..., K-1].
+      temperature: `tau > 0`.
+      flow_u, flow_w: float `Tensor`s [..., L, K-1], one row per planar layer (applied in order).
+      flow_b: float `Tensor` [..., L].
+      delta: weight of the pivot category K.
+    """
+
+    def __init__(
+        self,
+        loc,
+        scale,
+        temperature,
+        flow_u,
+        flow_w,
+        flow_b,
+        delta=1.0,
+        validate_args=False,
+        allow_nan_stats=True,
+        name="IGRPlanar",
+    ):
+        parameters = dict(locals())
+        with tf.name_scope(name) as name:
+            dtype = dtype_util.common_dtype([loc, scale, flow_u, flow_w, flow_b], tf.float32)
+            flow_u = tf.convert_to_tensor(flow_u, dtype)
+            flow_w = tf.convert_to_tensor(flow_w, dtype)
+            flow_b = tf.convert_to_tensor(flow_b, dtype)
+            _check_flow_shapes(loc, flow_u, flow_w, flow_b)
+            layers = [
+                PlanarFlow(flow_u[..., i, :], flow_w[..., i, :], flow_b[..., i], validate_args)
+                for i in range(flow_u.shape[-2])
+            ]
+            # Chain applies its last bijector first.
+            flow = chain_bijector.Chain(list(reversed(layers)), validate_args=validate_args)
+            lambda_law = td.TransformedDistribution(
+                _gaussian_base(loc, scale, validate_args), flow, validate_args=validate_args
+            )
+            super().__init__(
+                distribution=lambda_law,
+                bijector=SoftmaxPlusPlus(
+                    _as_dtype(temperature, dtype), _as_dtype(delta, dtype), validate_args
+                ),
+                validate_args=validate_args,
+                parameters=parameters,
+                name=name,
+            )
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return dict(
+            loc=parameter_properties.ParameterProperties(event_ndims=1),
+            scale=_positive_event(),
+            temperature=_positive(),
+            flow_u=parameter_properties.ParameterProperties(event_ndims=2),
+            flow_w=parameter_properties.ParameterProperties(event_ndims=2),
+            flow_b=parameter_properties.ParameterProperties(event_ndims=1),
+            delta=_positive(),
+        )
+
+    def argmax_probs(self, num_samples=DEFAULT_ARGMAX_SAMPLES, seed=None):
+        """Monte-Carlo argmax law [..., K] from `num_samples` draws (no closed form)."""
+        return self.monte_carlo_argmax_probs(num_samples, seed)
+
+
+def _positive_event():
+    return parameter_properties.ParameterProperties(
+        event_ndims=1,
+        default_constraining_bijector_fn=lambda: softplus_bijector.Softplus(),
+    )
+
+
+def _as_dtype(value, dtype):
+    if isinstance(value, (int, float)):
+        return tf.constant(value, dtype)
+    return value
+
+
+def _check_flow_shapes(loc, flow_u, flow_w, flow_b):
+    if flow_u.shape.rank is None or flow_u.shape.rank < 2:
+        raise ValueError(f"`flow_u` must have shape [..., L, K-1], got {flow_u.shape}.")
+    if flow_u.shape[-2:] != flow_w.shape[-2:]:
+        raise ValueError(
+            f"`flow_u` and `flow_w` must share their last two axes [L, K-1], "
+            f"got {flow_u.shape} and {flow_w.shape}."
+        )
+    loc_shape = static_shape(loc)
+    loc_size = loc_shape[-1] if loc_shape.rank else None
+    if loc_size is not None and flow_u.shape[-1] != loc_size:
+        raise ValueError(
+            f"`flow_u` has last axis {flow_u.shape[-1]} but `loc` has {loc_size} (K-1)."
+        )
+    if flow_b.shape.rank is None or flow_b.shape[-1:] != flow_u.shape[-2:-1]:
+        raise ValueError(
+            f"`flow_b` must have shape [..., L] with L = {flow_u.shape[-2]}, got {flow_b.shape}."
+        )
