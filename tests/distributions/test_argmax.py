@@ -1,0 +1,82 @@
+"""Argmax (discrete) laws: exact formulas against Monte-Carlo frequencies."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from igr.distributions import GumbelSoftmax, IGRI, IGRSB
+from tests.distributions._families import F64
+
+NUM_SAMPLES = 200_000
+
+
+def assert_close_to_frequencies(exact, frequencies):
+    standard_error = np.sqrt(np.maximum(exact * (1 - exact), 1e-6) / NUM_SAMPLES)
+    assert np.all(np.abs(exact - frequencies) < 5 * standard_error), (exact, frequencies)
+
+
+@pytest.mark.parametrize("delta", [1.0, 2.0])
+def test_igr_i_exact_argmax_agrees_with_frequencies_for_unequal_sigmas(delta):
+    loc = tf.constant([[0.3, -0.2, 0.8, 0.0], [1.0, -1.0, 0.5, -0.5]], F64)
+    scale = tf.constant([[0.2, 1.5, 3.0, 0.7], [4.0, 0.1, 1.0, 2.0]], F64)
+    distribution = IGRI(loc, scale, tf.constant(0.4, F64), tf.constant(delta, F64))
+    exact = distribution.argmax_probs().numpy()
+    np.testing.assert_allclose(exact.sum(-1), 1.0, atol=1e-6)
+    frequencies = distribution.monte_carlo_argmax_probs(NUM_SAMPLES, seed=(1, 2)).numpy()
+    assert_close_to_frequencies(exact, frequencies)
+
+
+def test_reference_quadrature_would_fail_this_check():
+    """The reference evaluated Phi(sqrt(2) y - mu_j / sigma_j) after t = sqrt(2) sigma_k y,
+    i.e. it used sigma_k where sigma_j belongs. With unequal sigmas that is far off."""
+    from scipy import integrate, stats
+
+    loc, scale = np.array([0.3, -0.2]), np.array([0.2, 3.0])
+
+    def reference_p0(y):
+        t = np.sqrt(2) * scale[0] * y
+        return stats.norm.pdf(t, loc[0], scale[0]) * np.sqrt(2) * scale[0] * stats.norm.cdf(
+            np.sqrt(2) * y - loc[1] / scale[1]
+        )
+
+    wrong = integrate.quad(reference_p0, 0, np.inf)[0]
+    exact = IGRI(tf.constant(loc, F64), tf.constant(scale, F64), 1.0).argmax_probs().numpy()[0]
+    assert abs(wrong - exact) > 0.05
+
+
+def test_gumbel_softmax_argmax_is_softmax_of_logits():
+    logits = tf.constant([0.5, -1.0, 2.0, 0.0], F64)
+    distribution = GumbelSoftmax(logits, tf.constant(0.3, F64))
+    exact = distribution.argmax_probs().numpy()
+    np.testing.assert_allclose(exact, tf.math.softmax(logits), rtol=1e-12)
+    categories = distribution.sample_argmax(NUM_SAMPLES, seed=(3, 3)).numpy()
+    frequencies = np.bincount(categories, minlength=4) / NUM_SAMPLES
+    assert_close_to_frequencies(exact, frequencies)
+
+
+@pytest.mark.parametrize("num_categories", [2, 10])
+def test_every_igr_sb_category_can_win(num_categories):
+    # Batch member k: sticks before k near 0 and stick k near 1, so category k should win;
+    # the last member has every stick near 0, so the remainder (category K) should win.
+    loc = np.full((num_categories, num_categories - 1), -4.0)
+    for k in range(num_categories - 1):
+        loc[k, k] = 4.0
+    distribution = IGRSB(tf.constant(loc, F64), tf.ones_like(loc), tf.constant(0.1, F64))
+    probs = distribution.argmax_probs(20_000, seed=(4, 4)).numpy()
+    assert probs.shape == (num_categories, num_categories)
+    assert np.all(np.diag(probs) > 0.9), np.diag(probs)
+
+
+def test_binary_igr_sb_is_not_constant():
+    probs = IGRSB(tf.zeros([1], F64), tf.ones([1], F64), 0.1).argmax_probs(20_000, seed=(1, 4))
+    np.testing.assert_allclose(probs, [0.5, 0.5], atol=0.02)
+
+
+def test_igr_sb_samples_approach_vertices_as_temperature_falls():
+    loc, scale = tf.zeros([9], F64), tf.ones([9], F64)
+    maxima = [
+        np.median(tf.reduce_max(IGRSB(loc, scale, tf.constant(t, F64)).sample(2000, seed=(1, 1)), -1))
+        for t in (1.0, 0.1, 0.01)
+    ]
+    assert maxima[0] < maxima[1] < maxima[2]
+    assert maxima[2] > 0.99

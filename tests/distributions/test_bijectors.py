@@ -1,0 +1,160 @@
+"""Bijector values, inverses and log-determinants against autodiff Jacobians and TFP."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from igr.distributions import PlanarFlow, SoftmaxPlusPlus, StickBreaking, TemperedSoftmax
+
+tfb = tfp.bijectors
+F64 = tf.float64
+
+
+def simplex_log_det_by_autodiff(forward, x):
+    """log|det d y_{1:K-1} / d x| from the autodiff Jacobian of a map onto the K-simplex."""
+    x = tf.identity(x)  # a new tensor: TFP's bijector cache must not answer from a past call
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = forward(x)[..., :-1]
+    jacobian = tape.batch_jacobian(y, x)
+    return tf.linalg.slogdet(jacobian)[1]
+
+
+def random_points(num, dim, scale, seed=0):
+    return tf.constant(np.random.default_rng(seed).normal(0.0, scale, (num, dim)), F64)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.1, 0.01])
+@pytest.mark.parametrize("delta", [1.0, 2.5])
+def test_softmax_plus_plus_round_trip_and_log_det(temperature, delta):
+    bijector = SoftmaxPlusPlus(tf.constant(temperature, F64), tf.constant(delta, F64))
+    # Spread the inputs so that lambda / tau is O(1) to O(20): psi stays representable.
+    x = random_points(64, 4, 3.0 * temperature)
+    y = bijector.forward(x)
+    np.testing.assert_allclose(tf.reduce_sum(y, -1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(bijector.inverse(tf.identity(y)), x, atol=1e-9 * max(1, 1 / temperature))
+    expected = simplex_log_det_by_autodiff(bijector.forward, x)
+    np.testing.assert_allclose(bijector.forward_log_det_jacobian(x, 1), expected, rtol=1e-9, atol=1e-8)
+    # Closed form of the spec: -(K-1) log tau + sum_{k=1..K} log psi_k.
+    formula = -4 * np.log(temperature) + np.sum(np.log(y.numpy()), -1)
+    np.testing.assert_allclose(bijector.forward_log_det_jacobian(x, 1), formula, rtol=1e-9)
+
+
+def test_softmax_plus_plus_is_softmax_centered_after_scale_and_shift(tfp_pad_numpy_compat):
+    temperature, delta = 0.3, 2.0
+    ours = SoftmaxPlusPlus(tf.constant(temperature, F64), tf.constant(delta, F64))
+    theirs = tfb.Chain(
+        [
+            tfb.SoftmaxCentered(),
+            tfb.Shift(tf.constant(-np.log(delta), F64)),
+            tfb.Scale(tf.constant(1.0 / temperature, F64)),
+        ]
+    )
+    x = random_points(32, 5, 1.0)
+    np.testing.assert_allclose(ours.forward(x), theirs.forward(x), rtol=1e-12)
+    # TFP measures the simplex by its surface measure: + 0.5 log K, K = 6 here.
+    difference = theirs.forward_log_det_jacobian(x, 1) - ours.forward_log_det_jacobian(x, 1)
+    np.testing.assert_allclose(difference, 0.5 * np.log(6.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.01])
+def test_softmax_plus_plus_large_inputs_have_finite_values_and_gradients(temperature):
+    bijector = SoftmaxPlusPlus(tf.constant(temperature, F64))
+    x = tf.constant([[1e3, -1e3, 5e2], [-1e4, -1e4, -1e4], [1e4, 1e4 - 1e-3, 0.0]], F64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = bijector.forward(x)
+        log_det = bijector.forward_log_det_jacobian(x, 1)
+        total = tf.reduce_sum(log_det) + tf.reduce_sum(y * tf.constant([1.0, 2.0, 3.0, 4.0], F64))
+    gradient = tape.gradient(total, x)
+    for tensor in (y, log_det, gradient):
+        assert np.all(np.isfinite(tensor.numpy()))
+    np.testing.assert_allclose(y[1], [0, 0, 0, 1], atol=1e-12)  # the pivot wins
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.3, 0.05])
+def test_stick_breaking_then_tempered_softmax_round_trip_and_log_det(temperature):
+    stick, soft = StickBreaking(), TemperedSoftmax(tf.constant(temperature, F64))
+    chain = tfb.Chain([soft, stick])
+    kappa = random_points(64, 5, 2.0, seed=1)
+    eta = stick.forward(kappa)
+    np.testing.assert_allclose(tf.reduce_sum(eta, -1), 1.0, atol=1e-12)
+    assert np.all(eta.numpy() > 0)
+    np.testing.assert_allclose(stick.inverse(tf.identity(eta)), kappa, atol=1e-8)
+    psi = chain.forward(kappa)
+    np.testing.assert_allclose(chain.inverse(tf.identity(psi)), kappa, atol=1e-6 / temperature)
+    np.testing.assert_allclose(
+        stick.forward_log_det_jacobian(kappa, 1), simplex_log_det_by_autodiff(stick.forward, kappa),
+        rtol=1e-9,
+    )
+    # Tempered softmax as a map of eta_{1:K-1} (eta_K = 1 - sum) into psi_{1:K-1}.
+    eta_free = eta[..., :-1]
+    lift = lambda e: soft.forward(tf.concat([e, 1.0 - tf.reduce_sum(e, -1, keepdims=True)], -1))
+    np.testing.assert_allclose(
+        soft.forward_log_det_jacobian(eta, 1), simplex_log_det_by_autodiff(lift, eta_free),
+        rtol=1e-8,
+    )
+    # Spec 1.5: log K - (K-1) log tau + sum_k log psi_k.
+    formula = np.log(6) - 5 * np.log(temperature) + np.sum(np.log(psi.numpy()), -1)
+    np.testing.assert_allclose(soft.forward_log_det_jacobian(eta, 1), formula, rtol=1e-9)
+
+
+def test_stick_breaking_large_inputs_are_finite():
+    chain = tfb.Chain([TemperedSoftmax(tf.constant(0.01, F64)), StickBreaking()])
+    kappa = tf.constant([[50.0, -50.0, 0.0], [-80.0, -80.0, -80.0], [300.0, 300.0, 300.0]], F64)
+    with tf.GradientTape() as tape:
+        tape.watch(kappa)
+        psi = chain.forward(kappa)
+        log_det = chain.forward_log_det_jacobian(kappa, 1)
+        total = tf.reduce_sum(log_det) + tf.reduce_sum(psi[..., 0])
+    gradient = tape.gradient(total, kappa)
+    for tensor in (psi, log_det, gradient):
+        assert np.all(np.isfinite(tensor.numpy()))
+    assert np.argmax(psi[1]) == 3  # every stick near 0: the remainder wins
+
+
+def test_planar_flow_round_trip_and_log_det():
+    rng = np.random.default_rng(2)
+    u, w = rng.normal(size=(8, 4)), rng.normal(size=(8, 4))
+    b = rng.normal(size=(8,))
+    flow = PlanarFlow(tf.constant(u, F64), tf.constant(w, F64), tf.constant(b, F64))
+    z = tf.constant(rng.normal(size=(8, 4)) * 2, F64)
+    y = flow.forward(z)
+    np.testing.assert_allclose(flow.inverse(tf.identity(y)), z, atol=1e-9)
+    z = tf.identity(z)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        out = flow.forward(z)
+    expected = tf.linalg.slogdet(tape.batch_jacobian(out, z))[1]
+    np.testing.assert_allclose(flow.forward_log_det_jacobian(z, 1), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_planar_flow_is_invertible_when_w_dot_u_violates_the_bound():
+    # w.u = -6 < -1: the uncorrected map folds over; the corrected one must not.
+    w = np.array([[1.0, 2.0, 0.0]])
+    u = -6.0 * w / np.sum(w**2)
+    assert np.sum(w * u) < -1
+    flow = PlanarFlow(tf.constant(u, F64), tf.constant(w, F64), tf.constant([0.5], F64))
+    w_dot_u_hat = tf.reduce_sum(flow.u_hat * w, -1).numpy()
+    assert np.all(w_dot_u_hat > -1)
+    # Along the direction of w the projection w.f(z) must be strictly increasing.
+    t = tf.constant(np.linspace(-6, 6, 2001)[:, None] * w / np.sum(w**2), F64)
+    projection = tf.reduce_sum(flow.forward(t) * w, -1).numpy()
+    assert np.all(np.diff(projection) > 0)
+    # The uncorrected map z + u tanh(w.z + b) is NOT monotone there (the test has teeth).
+    raw = np.sum((t.numpy() + u * np.tanh(t.numpy() @ w.T + 0.5)) * w, -1)
+    assert np.any(np.diff(raw) < 0)
+    np.testing.assert_allclose(flow.inverse(flow.forward(t)), t, atol=1e-9)
+    assert np.all(np.isfinite(flow.forward_log_det_jacobian(t, 1).numpy()))
+
+
+def test_invalid_bijector_parameters_raise_value_errors():
+    with pytest.raises(ValueError, match="temperature.*> 0"):
+        SoftmaxPlusPlus(0.0)
+    with pytest.raises(ValueError, match="delta.*> 0"):
+        SoftmaxPlusPlus(1.0, delta=-1.0)
+    with pytest.raises(ValueError, match="temperature.*> 0"):
+        TemperedSoftmax(-0.5)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        PlanarFlow(tf.zeros([3, 4]), tf.zeros([2, 4]), tf.zeros([3]))

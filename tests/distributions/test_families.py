@@ -1,0 +1,161 @@
+"""Sampling behaviour, truncation, compiled use and parameter errors of every family."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from igr.distributions import (
+    GumbelSoftmax,
+    IGRI,
+    IGRPlanar,
+    IGRSB,
+    TruncatedIGRSB,
+    training_kl,
+)
+from tests.distributions._families import F64, FAMILIES, make
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_same_seed_gives_same_samples(family):
+    distribution = make(family, 6, 0.5)
+    first = distribution.sample(10, seed=(11, 12)).numpy()
+    second = distribution.sample(10, seed=(11, 12)).numpy()
+    other = distribution.sample(10, seed=(11, 13)).numpy()
+    np.testing.assert_array_equal(first, second)
+    assert not np.allclose(first, other)
+    compiled = tf.function(lambda seed: distribution.sample(10, seed=seed))
+    np.testing.assert_array_equal(compiled(tf.constant([11, 12])).numpy(), first)
+
+
+def test_truncated_igr_sb_same_seed_same_samples():
+    distribution = TruncatedIGRSB(tf.zeros([3, 29]), tf.ones([3, 29]), 0.1)
+    a = distribution.sample_with_truncation(4, seed=(1, 2))
+    b = distribution.sample_with_truncation(4, seed=(1, 2))
+    np.testing.assert_array_equal(a.psi.numpy(), b.psi.numpy())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_samples_are_reparameterised(family):
+    loc = tf.Variable(tf.zeros([4], F64))
+    with tf.GradientTape() as tape:
+        if family == "gs":
+            distribution = GumbelSoftmax(tf.concat([loc, tf.zeros([1], F64)], 0), 0.5)
+        elif family == "igr_planar":
+            flows = tf.ones([2, 4], F64)
+            distribution = IGRPlanar(loc, tf.ones([4], F64), 0.5, flows, flows, tf.zeros([2], F64))
+        else:
+            distribution = {"igr_i": IGRI, "igr_sb": IGRSB}[family](loc, tf.ones([4], F64), 0.5)
+        psi = distribution.sample(100, seed=(1, 1))
+        objective = tf.reduce_sum(psi * tf.range(5, dtype=F64))
+    gradient = tape.gradient(objective, loc)
+    assert gradient is not None and np.all(np.isfinite(gradient.numpy()))
+    assert np.any(np.abs(gradient.numpy()) > 1e-3)
+
+
+def test_straight_through_is_one_hot_forward_with_relaxed_gradient():
+    logits = tf.Variable([1.0, 0.5, -0.5])
+    with tf.GradientTape() as tape:
+        hard = GumbelSoftmax(logits, 0.5, straight_through=True).sample(50, seed=(2, 3))
+        objective = tf.reduce_sum(hard * tf.constant([1.0, 2.0, 3.0]))
+    relaxed = GumbelSoftmax(logits, 0.5).sample(50, seed=(2, 3))
+    np.testing.assert_array_equal(hard.numpy(), tf.one_hot(tf.argmax(relaxed, -1), 3).numpy())
+    gradient = tape.gradient(objective, logits)
+    assert np.any(np.abs(gradient.numpy()) > 1e-3)
+
+
+def reference_truncation(kappa, threshold, quantile, max_categories):
+    """The rule of spec 1.6, in NumPy, on draws [..., K_max - 1]."""
+    v = 1 / (1 + np.exp(-kappa))
+    prefix = np.cumprod(np.concatenate([np.ones_like(v[..., :1]), 1 - v[..., :-1]], -1), -1)
+    pieces = v * prefix
+    reached = np.cumsum(pieces, -1) >= threshold
+    first = np.where(reached.any(-1), reached.argmax(-1) + 1, max_categories - 1)
+    n = (first + 1).ravel()
+    n_star = np.sort(n)[int(np.ceil(quantile * (n.size - 1)))]
+    return min(n_star, max_categories - 1) + 1, n_star > max_categories - 1, pieces
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_truncated_igr_sb_runs_compiled_and_keeps_the_remainder_mass(jit_compile):
+    rng = np.random.default_rng(0)
+    max_categories = 30
+    loc = tf.constant(rng.normal(-1.0, 0.5, (4, max_categories - 1)), tf.float32)
+    distribution = TruncatedIGRSB(loc, tf.ones_like(loc), 0.1, threshold=0.9, quantile=0.75)
+
+    @tf.function(jit_compile=jit_compile)
+    def draw(seed):
+        result = distribution.sample_with_truncation(16, seed=seed)
+        return result.psi, result.kappa, result.pieces, result.num_categories, result.cap_hit
+
+    psi, kappa, pieces, m, cap_hit = (t.numpy() for t in draw(tf.constant([3, 4])))
+    expected_m, expected_cap, full_pieces = reference_truncation(
+        kappa.astype(np.float64), 0.9, 0.75, max_categories
+    )
+    assert m == expected_m and bool(cap_hit) == expected_cap
+    assert 2 <= m <= max_categories
+    np.testing.assert_allclose(pieces[..., : m - 1], full_pieces[..., : m - 1], rtol=1e-4)
+    # The remainder holds exactly the mass that the kept pieces leave.
+    np.testing.assert_allclose(pieces[..., m - 1], 1 - full_pieces[..., : m - 1].sum(-1), atol=1e-5)
+    assert np.all(pieces[..., m:] == 0) and np.all(psi[..., m:] == 0)
+    np.testing.assert_allclose(psi.sum(-1), 1.0, atol=1e-5)
+
+
+def test_truncated_igr_sb_reports_hitting_the_cap():
+    # Sticks near 0 leave most mass in the remainder: 0.99 of it needs more than 5 sticks.
+    distribution = TruncatedIGRSB(tf.fill([2, 4], -3.0), tf.ones([2, 4]), 0.1, threshold=0.99)
+    result = distribution.sample_with_truncation(8, seed=(1, 1))
+    assert bool(result.cap_hit) and int(result.num_categories) == 5
+
+
+def test_truncated_log_prob_equals_finite_igr_sb_of_the_kept_categories():
+    rng = np.random.default_rng(1)
+    loc = tf.constant(rng.normal(0, 1, (3, 11)), F64)
+    scale = tf.constant(rng.uniform(0.5, 1.5, (3, 11)), F64)
+    truncated = TruncatedIGRSB(loc, scale, tf.constant(0.3, F64))
+    m = 5
+    finite = IGRSB(loc[:, : m - 1], scale[:, : m - 1], tf.constant(0.3, F64))
+    psi_finite = finite.sample(7, seed=(2, 2))
+    psi = tf.concat([psi_finite, tf.zeros([7, 3, 12 - m], F64)], -1)
+    np.testing.assert_allclose(
+        truncated.log_prob(psi, num_categories=m), finite.log_prob(tf.identity(psi_finite)),
+        rtol=1e-8,
+    )
+
+
+def test_families_compile_with_xla_for_a_training_step():
+    loc = tf.Variable(tf.zeros([8, 20, 9]))
+    prior = IGRI(tf.zeros([20, 9]), tf.ones([20, 9]), 0.5)
+
+    @tf.function(jit_compile=True)
+    def step(seed):
+        with tf.GradientTape() as tape:
+            q = IGRI(loc, tf.ones_like(loc), 0.5)
+            psi = q.sample(seed=seed)
+            loss = tf.reduce_sum(training_kl(q, prior)) + tf.reduce_sum(psi[..., 0])
+        return loss, tape.gradient(loss, loc)
+
+    loss, gradient = step(tf.constant([1, 2]))
+    assert np.isfinite(loss.numpy()) and gradient.shape == (8, 20, 9)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: GumbelSoftmax([0.0], 0.5), "number of categories K must be >= 2"),
+        (lambda: GumbelSoftmax([0.0, 1.0], 0.0), "temperature.*> 0"),
+        (lambda: IGRI(tf.zeros([3, 0]), tf.ones([3, 0]), 0.5), "K minus 1 must be >= 1"),
+        (lambda: IGRI([0.0, 1.0], [1.0, 1.0], -1.0), "temperature.*> 0"),
+        (lambda: IGRI(tf.zeros([3, 4]), tf.ones([2, 4]), 0.5), "do not broadcast"),
+        (lambda: IGRI([0.0, 1.0], [1.0, 0.0], 0.5), "scale.*> 0"),
+        (lambda: IGRSB([0.0, 1.0], [1.0, 1.0], 0.0), "temperature.*> 0"),
+        (lambda: TruncatedIGRSB(tf.zeros([9]), tf.ones([9]), 0.1, threshold=1.0), "threshold"),
+        (lambda: TruncatedIGRSB(tf.zeros([9]), tf.ones([9]), 0.1, quantile=0.0), "quantile"),
+        (
+            lambda: IGRPlanar(tf.zeros([4]), tf.ones([4]), 0.5, tf.ones([2, 3]), tf.ones([2, 3]), tf.zeros([2])),
+            "flow_u",
+        ),
+    ],
+)
+def test_invalid_parameters_raise_clear_value_errors(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
