@@ -13,14 +13,18 @@ is computed in lambda space, where it is exact and numerically safe.
 
 from __future__ import annotations
 
+import math
+
 import tensorflow as tf
 from tensorflow_probability.python.bijectors import chain as chain_bijector
 from tensorflow_probability.python.bijectors import softplus as softplus_bijector
 from tensorflow_probability.python.distributions import independent, normal
 from tensorflow_probability.python.distributions import transformed_distribution as td
-from tensorflow_probability.python.internal import dtype_util, parameter_properties
+from tensorflow_probability.python.internal import dtype_util, parameter_properties, samplers
+from tensorflow_probability.python.internal import prefer_static as ps
 
 from igr.distributions._checks import (
+    as_tensor,
     check_broadcastable,
     check_event_size,
     check_positive,
@@ -133,6 +137,26 @@ class IGRI(_SoftmaxPlusPlusFamily):
     @property
     def scale(self):
         return self.distribution.distribution.scale
+
+    def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
+        # Fused: log N(lambda) from the standard-normal noise, log-det from log_softmax.
+        loc = tf.convert_to_tensor(self.loc)
+        scale = tf.convert_to_tensor(self.scale)
+        shape = ps.concat(
+            [ps.convert_to_shape_tensor(sample_shape, tf.int32), ps.shape(loc + scale)], 0
+        )
+        noise = samplers.normal(shape, dtype=loc.dtype, seed=seed)
+        lam = loc + scale * noise
+        temperature = as_tensor(self.bijector.temperature, loc.dtype)
+        delta = as_tensor(self.bijector.delta, loc.dtype)
+        log_psi = tf.math.log_softmax(softmax_plus_plus_logits(lam, temperature, delta), axis=-1)
+        num_coordinates = ps.cast(ps.shape(lam)[-1], lam.dtype)
+        log_prob = (
+            tf.reduce_sum(-0.5 * tf.square(noise) - tf.math.log(scale), axis=-1)
+            - num_coordinates * (0.5 * math.log(2.0 * math.pi) - tf.math.log(temperature))
+            - tf.reduce_sum(log_psi, axis=-1)
+        )
+        return tf.math.exp(log_psi), log_prob
 
     def argmax_probs(self, num_samples=None, seed=None):
         """Exact argmax law [..., K] (spec 1.3); `num_samples` and `seed` are ignored."""

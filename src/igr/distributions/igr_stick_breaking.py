@@ -17,6 +17,7 @@ the `K_max - 1` sticks available: raise `K_max` when that happens often.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import tensorflow as tf
@@ -118,6 +119,25 @@ class IGRSB(td.TransformedDistribution):
         )
         return tf.where(in_support, log_prob, tf.constant(-float("inf"), log_prob.dtype))
 
+    def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
+        # Fused: log N(kappa) from the noise, both log-dets from kappa and log_softmax.
+        loc = tf.convert_to_tensor(self.loc)
+        scale = tf.convert_to_tensor(self.scale)
+        shape = ps.concat(
+            [ps.convert_to_shape_tensor(sample_shape, tf.int32), ps.shape(loc + scale)], 0
+        )
+        noise = samplers.normal(shape, dtype=loc.dtype, seed=seed)
+        kappa = loc + scale * noise
+        temperature = as_tensor(self.temperature, loc.dtype)
+        log_psi = tf.math.log_softmax(
+            tf.math.exp(log_stick_pieces(kappa)) / temperature[..., tf.newaxis], axis=-1
+        )
+        log_normal = tf.reduce_sum(
+            -0.5 * tf.square(noise) - tf.math.log(scale) - 0.5 * math.log(2.0 * math.pi), -1
+        )
+        log_det = stick_breaking_log_det(kappa) + tempered_softmax_log_det(log_psi, temperature)
+        return tf.math.exp(log_psi), log_normal - log_det
+
     def sample_argmax(self, n, seed=None):
         """Argmax categories [n, ...]: argmax of psi is the argmax of the pieces."""
         kappa = self.distribution.sample(n, seed=seed)
@@ -132,6 +152,7 @@ class TruncatedSample(NamedTuple):
     """One batch of truncated IGR-SB draws and the truncation that was applied."""
 
     psi: tf.Tensor  # [..., K_max], zeros after the m categories in use
+    log_psi: tf.Tensor  # [..., K_max], log psi without underflow (-inf after m)
     kappa: tf.Tensor  # [..., K_max - 1], the Gaussian draws
     pieces: tf.Tensor  # [..., K_max], eta with the remainder at index m - 1
     num_categories: tf.Tensor  # scalar int32 m = n* + 1 used by this batch
@@ -259,11 +280,27 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         )
         log_pieces = log_stick_pieces(kappa, num_categories=m)
         tau = as_tensor(self._temperature, kappa.dtype)[..., tf.newaxis]
-        psi = tf.math.softmax(log_pieces_to_logits(log_pieces, tau), axis=-1)
-        return TruncatedSample(psi, kappa, tf.math.exp(log_pieces), m, cap_hit)
+        log_psi = tf.math.log_softmax(log_pieces_to_logits(log_pieces, tau), axis=-1)
+        return TruncatedSample(
+            tf.math.exp(log_psi), log_psi, kappa, tf.math.exp(log_pieces), m, cap_hit
+        )
 
     def _sample_n(self, n, seed=None):
         return self.sample_with_truncation([n], seed=samplers.sanitize_seed(seed)).psi
+
+    def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
+        """Draws and their log density under the batch's own truncation (m categories)."""
+        draws = self.sample_with_truncation(sample_shape, seed=seed)
+        m, kappa = draws.num_categories, draws.kappa
+        active = tf.range(self.max_categories - 1) < m - 1
+        log_normal = tf.reduce_sum(
+            tf.where(active, self._gaussian().log_prob(kappa), tf.zeros_like(kappa)), axis=-1
+        )
+        temperature = as_tensor(self._temperature, kappa.dtype)
+        log_det = stick_breaking_log_det(kappa, m) + tempered_softmax_log_det(
+            draws.log_psi, temperature, m
+        )
+        return draws.psi, log_normal - log_det
 
     def _log_prob(self, psi, num_categories=None):
         m = self.max_categories if num_categories is None else num_categories
