@@ -26,10 +26,10 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_probability as tfp  # noqa: E402
 
 from igr.distributions import (  # noqa: E402
-    GumbelSoftmax,
     IGRI,
-    IGRPlanar,
     IGRSB,
+    GumbelSoftmax,
+    IGRPlanar,
     TruncatedIGRSB,
 )
 

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from igr.distributions import GumbelSoftmax, IGRI, IGRPlanar, IGRSB
+from igr.distributions import IGRI, IGRSB, GumbelSoftmax, IGRPlanar
 
 F64 = tf.float64
 

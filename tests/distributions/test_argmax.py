@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from igr.distributions import GumbelSoftmax, IGRI, IGRSB
+from igr.distributions import IGRI, IGRSB, GumbelSoftmax
 from tests.distributions._families import F64
 
 NUM_SAMPLES = 200_000
@@ -35,8 +35,11 @@ def test_reference_quadrature_would_fail_this_check():
 
     def reference_p0(y):
         t = np.sqrt(2) * scale[0] * y
-        return stats.norm.pdf(t, loc[0], scale[0]) * np.sqrt(2) * scale[0] * stats.norm.cdf(
-            np.sqrt(2) * y - loc[1] / scale[1]
+        return (
+            stats.norm.pdf(t, loc[0], scale[0])
+            * np.sqrt(2)
+            * scale[0]
+            * stats.norm.cdf(np.sqrt(2) * y - loc[1] / scale[1])
         )
 
     wrong = integrate.quad(reference_p0, 0, np.inf)[0]
@@ -75,7 +78,9 @@ def test_binary_igr_sb_is_not_constant():
 def test_igr_sb_samples_approach_vertices_as_temperature_falls():
     loc, scale = tf.zeros([9], F64), tf.ones([9], F64)
     maxima = [
-        np.median(tf.reduce_max(IGRSB(loc, scale, tf.constant(t, F64)).sample(2000, seed=(1, 1)), -1))
+        np.median(
+            tf.reduce_max(IGRSB(loc, scale, tf.constant(t, F64)).sample(2000, seed=(1, 1)), -1)
+        )
         for t in (1.0, 0.1, 0.01)
     ]
     assert maxima[0] < maxima[1] < maxima[2]

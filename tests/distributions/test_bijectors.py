@@ -5,7 +5,12 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from igr.distributions import PlanarFlow, SoftmaxPlusPlus, StickBreaking, TemperedSoftmax
+from igr.distributions import (
+    PlanarFlow,
+    SoftmaxPlusPlus,
+    StickBreaking,
+    TemperedSoftmax,
+)
 
 tfb = tfp.bijectors
 F64 = tf.float64
@@ -33,9 +38,13 @@ def test_softmax_plus_plus_round_trip_and_log_det(temperature, delta):
     x = random_points(64, 4, 3.0 * temperature)
     y = bijector.forward(x)
     np.testing.assert_allclose(tf.reduce_sum(y, -1), 1.0, atol=1e-12)
-    np.testing.assert_allclose(bijector.inverse(tf.identity(y)), x, atol=1e-9 * max(1, 1 / temperature))
+    np.testing.assert_allclose(
+        bijector.inverse(tf.identity(y)), x, atol=1e-9 * max(1, 1 / temperature)
+    )
     expected = simplex_log_det_by_autodiff(bijector.forward, x)
-    np.testing.assert_allclose(bijector.forward_log_det_jacobian(x, 1), expected, rtol=1e-9, atol=1e-8)
+    np.testing.assert_allclose(
+        bijector.forward_log_det_jacobian(x, 1), expected, rtol=1e-9, atol=1e-8
+    )
     # Closed form of the spec: -(K-1) log tau + sum_{k=1..K} log psi_k.
     formula = -4 * np.log(temperature) + np.sum(np.log(y.numpy()), -1)
     np.testing.assert_allclose(bijector.forward_log_det_jacobian(x, 1), formula, rtol=1e-9)
@@ -85,14 +94,16 @@ def test_stick_breaking_then_tempered_softmax_round_trip_and_log_det(temperature
     psi = chain.forward(kappa)
     np.testing.assert_allclose(chain.inverse(tf.identity(psi)), kappa, atol=1e-6 / temperature)
     np.testing.assert_allclose(
-        stick.forward_log_det_jacobian(kappa, 1), simplex_log_det_by_autodiff(stick.forward, kappa),
+        stick.forward_log_det_jacobian(kappa, 1),
+        simplex_log_det_by_autodiff(stick.forward, kappa),
         rtol=1e-9,
     )
     # Tempered softmax as a map of eta_{1:K-1} (eta_K = 1 - sum) into psi_{1:K-1}.
     eta_free = eta[..., :-1]
     lift = lambda e: soft.forward(tf.concat([e, 1.0 - tf.reduce_sum(e, -1, keepdims=True)], -1))
     np.testing.assert_allclose(
-        soft.forward_log_det_jacobian(eta, 1), simplex_log_det_by_autodiff(lift, eta_free),
+        soft.forward_log_det_jacobian(eta, 1),
+        simplex_log_det_by_autodiff(lift, eta_free),
         rtol=1e-8,
     )
     # Spec 1.5: log K - (K-1) log tau + sum_k log psi_k.

@@ -5,10 +5,10 @@ import pytest
 import tensorflow as tf
 
 from igr.distributions import (
-    GumbelSoftmax,
     IGRI,
-    IGRPlanar,
     IGRSB,
+    GumbelSoftmax,
+    IGRPlanar,
     TruncatedIGRSB,
     training_kl,
 )
@@ -117,7 +117,8 @@ def test_truncated_log_prob_equals_finite_igr_sb_of_the_kept_categories():
     psi_finite = finite.sample(7, seed=(2, 2))
     psi = tf.concat([psi_finite, tf.zeros([7, 3, 12 - m], F64)], -1)
     np.testing.assert_allclose(
-        truncated.log_prob(psi, num_categories=m), finite.log_prob(tf.identity(psi_finite)),
+        truncated.log_prob(psi, num_categories=m),
+        finite.log_prob(tf.identity(psi_finite)),
         rtol=1e-8,
     )
 
@@ -151,7 +152,9 @@ def test_families_compile_with_xla_for_a_training_step():
         (lambda: TruncatedIGRSB(tf.zeros([9]), tf.ones([9]), 0.1, threshold=1.0), "threshold"),
         (lambda: TruncatedIGRSB(tf.zeros([9]), tf.ones([9]), 0.1, quantile=0.0), "quantile"),
         (
-            lambda: IGRPlanar(tf.zeros([4]), tf.ones([4]), 0.5, tf.ones([2, 3]), tf.ones([2, 3]), tf.zeros([2])),
+            lambda: IGRPlanar(
+                tf.zeros([4]), tf.ones([4]), 0.5, tf.ones([2, 3]), tf.ones([2, 3]), tf.zeros([2])
+            ),
             "flow_u",
         ),
     ],
@@ -159,3 +162,15 @@ def test_families_compile_with_xla_for_a_training_step():
 def test_invalid_parameters_raise_clear_value_errors(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_box_muller_draws_are_standard_normal():
+    from scipy import stats
+
+    from igr.distributions._sampling import standard_normal
+
+    draws = standard_normal([4000, 7], tf.float64, seed=(9, 9)).numpy()
+    assert draws.shape == (4000, 7)
+    for column in range(7):  # the cos half, the sin half and the odd last column
+        assert stats.kstest(draws[:, column], "norm").pvalue > 1e-3
+    assert abs(np.corrcoef(draws[:, 0], draws[:, 4])[0, 1]) < 0.06  # cos/sin pair independent

@@ -5,9 +5,9 @@ import pytest
 import tensorflow as tf
 
 from igr.distributions import (
-    GumbelSoftmax,
     IGRI,
     IGRSB,
+    GumbelSoftmax,
     TruncatedIGRSB,
     has_closed_form_kl,
     monte_carlo_kl,
@@ -61,9 +61,7 @@ def test_truncated_kl_sums_only_the_sticks_in_use():
     loc_q, scale_q = two_variables(8, 2)
     q = TruncatedIGRSB(loc_q, scale_q, tf.constant(0.1, F64))
     p = TruncatedIGRSB(tf.zeros_like(loc_q), tf.ones_like(scale_q), tf.constant(0.1, F64))
-    per_stick = (
-        -np.log(scale_q) + (scale_q**2 + loc_q**2) / 2 - 0.5
-    ).numpy()
+    per_stick = (-np.log(scale_q) + (scale_q**2 + loc_q**2) / 2 - 0.5).numpy()
     np.testing.assert_allclose(q.truncated_kl(p, 4), per_stick[:, :3].sum(-1), rtol=1e-12)
     np.testing.assert_allclose(training_kl(q, p), per_stick.sum(-1), rtol=1e-12)
 

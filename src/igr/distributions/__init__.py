@@ -14,7 +14,11 @@ IGR-I, Monte Carlo otherwise) and a training KL (`training_kl`).
 """
 
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, igr_i_argmax_probs
-from igr.distributions.gumbel_softmax import GumbelSoftmax, exp_concrete_log_prob, straight_through
+from igr.distributions.gumbel_softmax import (
+    GumbelSoftmax,
+    exp_concrete_log_prob,
+    straight_through,
+)
 from igr.distributions.igr_gaussian import IGRI, IGRPlanar
 from igr.distributions.igr_stick_breaking import IGRSB, TruncatedIGRSB, TruncatedSample
 from igr.distributions.kl import has_closed_form_kl, monte_carlo_kl, training_kl

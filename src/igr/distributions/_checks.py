@@ -63,10 +63,7 @@ def check_broadcastable(names: tuple[str, ...], tensors: tuple) -> None:
         try:
             shape = tf.broadcast_static_shape(shape, other)
         except ValueError:
-            shapes = ", ".join(
-                f"{n}={static_shape(t)}"
-                for n, t in zip(names, tensors)
-            )
+            shapes = ", ".join(f"{n}={static_shape(t)}" for n, t in zip(names, tensors))
             raise ValueError(f"Parameter shapes do not broadcast: {shapes}.") from None
 
 

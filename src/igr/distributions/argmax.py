@@ -51,8 +51,9 @@ def igr_i_argmax_probs(loc, scale, threshold):
     loc = tf.convert_to_tensor(loc)
     dtype = loc.dtype
     scale = tf.convert_to_tensor(scale, dtype)
-    loc, scale = tf.broadcast_to(loc, tf.shape(loc + scale)), tf.broadcast_to(
-        scale, tf.shape(loc + scale)
+    loc, scale = (
+        tf.broadcast_to(loc, tf.shape(loc + scale)),
+        tf.broadcast_to(scale, tf.shape(loc + scale)),
     )
     threshold = tf.convert_to_tensor(threshold, dtype)[..., tf.newaxis]
     points, weights = _composite_gauss_legendre(QUADRATURE_PANELS, QUADRATURE_NODES_PER_PANEL)

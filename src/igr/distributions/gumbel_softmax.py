@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
+from tensorflow_probability.python.bijectors import softplus as softplus_bijector
 from tensorflow_probability.python.distributions import distribution as distribution_lib
 from tensorflow_probability.python.internal import (
     dtype_util,
@@ -28,21 +29,22 @@ from tensorflow_probability.python.internal import (
     samplers,
 )
 from tensorflow_probability.python.internal import prefer_static as ps
-from tensorflow_probability.python.bijectors import softplus as softplus_bijector
 
 from igr.distributions._checks import check_event_size, check_positive
+from igr.distributions._sampling import sample_shape_vector
 
 
 def exp_concrete_log_prob(log_psi, logits, temperature):
-    """ExpConcrete log-density of `y = log_psi` [..., K] (see module docstring)."""
+    """ExpConcrete log-density of `y = log_psi` [..., K] (see module docstring).
+
+    Uses `sum_k s_k - K logsumexp(s) = sum_k log_softmax(s)_k` with `s = logits - tau y`.
+    """
     num_categories = ps.cast(ps.shape(log_psi)[-1], log_psi.dtype)
-    tau = temperature[..., tf.newaxis]
-    scores = logits - tau * log_psi
+    scores = logits - temperature[..., tf.newaxis] * log_psi
     return (
         tf.math.lgamma(num_categories)
         + (num_categories - 1.0) * tf.math.log(temperature)
-        + tf.reduce_sum(scores, axis=-1)
-        - num_categories * tf.reduce_logsumexp(scores, axis=-1)
+        + tf.reduce_sum(tf.math.log_softmax(scores, axis=-1), axis=-1)
     )
 
 
@@ -137,15 +139,19 @@ class GumbelSoftmax(distribution_lib.AutoCompositeTensorDistribution):
         temperature = tf.convert_to_tensor(self._temperature)
         shape = ps.concat(
             [
-                ps.convert_to_shape_tensor(sample_shape, tf.int32),
+                sample_shape_vector(sample_shape),
                 self._batch_shape_tensor(),
                 ps.shape(logits)[-1:],
             ],
             axis=0,
         )
         # The smallest normal float keeps -log(-log U) finite at both ends.
-        tiny = tf.constant(dtype_util.as_numpy_dtype(logits.dtype)(
-            np.finfo(dtype_util.as_numpy_dtype(logits.dtype)).tiny), logits.dtype)
+        tiny = tf.constant(
+            dtype_util.as_numpy_dtype(logits.dtype)(
+                np.finfo(dtype_util.as_numpy_dtype(logits.dtype)).tiny
+            ),
+            logits.dtype,
+        )
         uniform = samplers.uniform(shape, minval=tiny, maxval=1.0, dtype=logits.dtype, seed=seed)
         gumbel = -tf.math.log(-tf.math.log(uniform))
         return tf.math.log_softmax((logits + gumbel) / temperature[..., tf.newaxis], axis=-1)

@@ -20,7 +20,7 @@ from tensorflow_probability.python.bijectors import chain as chain_bijector
 from tensorflow_probability.python.bijectors import softplus as softplus_bijector
 from tensorflow_probability.python.distributions import independent, normal
 from tensorflow_probability.python.distributions import transformed_distribution as td
-from tensorflow_probability.python.internal import dtype_util, parameter_properties, samplers
+from tensorflow_probability.python.internal import dtype_util, parameter_properties
 from tensorflow_probability.python.internal import prefer_static as ps
 
 from igr.distributions._checks import (
@@ -30,13 +30,17 @@ from igr.distributions._checks import (
     check_positive,
     static_shape,
 )
+from igr.distributions._sampling import sample_shape_vector, standard_normal
 from igr.distributions.argmax import (
     DEFAULT_ARGMAX_SAMPLES,
     igr_i_argmax_probs,
     monte_carlo_argmax_probs,
 )
 from igr.distributions.planar import PlanarFlow
-from igr.distributions.softmax_plus_plus import SoftmaxPlusPlus, softmax_plus_plus_logits
+from igr.distributions.softmax_plus_plus import (
+    SoftmaxPlusPlus,
+    softmax_plus_plus_logits,
+)
 
 
 def _positive():
@@ -83,9 +87,7 @@ class _SoftmaxPlusPlusFamily(td.TransformedDistribution):
 
     def monte_carlo_argmax_probs(self, num_samples=DEFAULT_ARGMAX_SAMPLES, seed=None):
         """Argmax frequencies [..., K] over `num_samples` draws."""
-        return monte_carlo_argmax_probs(
-            self.sample_argmax, self.num_categories, num_samples, seed
-        )
+        return monte_carlo_argmax_probs(self.sample_argmax, self.num_categories, num_samples, seed)
 
 
 class IGRI(_SoftmaxPlusPlusFamily):
@@ -138,25 +140,34 @@ class IGRI(_SoftmaxPlusPlusFamily):
     def scale(self):
         return self.distribution.distribution.scale
 
-    def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-        # Fused: log N(lambda) from the standard-normal noise, log-det from log_softmax.
+    def _noise_and_lambda(self, sample_shape, seed):
         loc = tf.convert_to_tensor(self.loc)
         scale = tf.convert_to_tensor(self.scale)
-        shape = ps.concat(
-            [ps.convert_to_shape_tensor(sample_shape, tf.int32), ps.shape(loc + scale)], 0
-        )
-        noise = samplers.normal(shape, dtype=loc.dtype, seed=seed)
-        lam = loc + scale * noise
-        temperature = as_tensor(self.bijector.temperature, loc.dtype)
-        delta = as_tensor(self.bijector.delta, loc.dtype)
-        log_psi = tf.math.log_softmax(softmax_plus_plus_logits(lam, temperature, delta), axis=-1)
+        shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc + scale)], 0)
+        noise = standard_normal(shape, loc.dtype, seed)
+        return noise, loc + scale * noise, scale
+
+    def _sample_n(self, n, seed=None):
+        _, lam, _ = self._noise_and_lambda([n], seed)
+        return self.bijector.forward(lam)  # through the bijector, so its cache knows lambda
+
+    def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
+        # Fused: log N(lambda) from the standard-normal noise; with x = lambda / tau - log delta
+        # and L = log(1 + sum_j exp x_j), log psi = (x - L, -L), so sum_k log psi_k = sum x - K L.
+        noise, lam, scale = self._noise_and_lambda(sample_shape, seed)
+        temperature = as_tensor(self.bijector.temperature, lam.dtype)[..., tf.newaxis]
+        log_delta = tf.math.log(as_tensor(self.bijector.delta, lam.dtype))[..., tf.newaxis]
+        x = lam / temperature - log_delta
+        log_normaliser = tf.math.softplus(tf.reduce_logsumexp(x, axis=-1, keepdims=True))
+        psi = tf.concat([tf.math.exp(x - log_normaliser), tf.math.exp(-log_normaliser)], -1)
         num_coordinates = ps.cast(ps.shape(lam)[-1], lam.dtype)
+        sum_log_psi = tf.reduce_sum(x, -1) - (num_coordinates + 1.0) * log_normaliser[..., 0]
         log_prob = (
             tf.reduce_sum(-0.5 * tf.square(noise) - tf.math.log(scale), axis=-1)
-            - num_coordinates * (0.5 * math.log(2.0 * math.pi) - tf.math.log(temperature))
-            - tf.reduce_sum(log_psi, axis=-1)
+            - num_coordinates * (0.5 * math.log(2.0 * math.pi) - tf.math.log(temperature[..., 0]))
+            - sum_log_psi
         )
-        return tf.math.exp(log_psi), log_prob
+        return psi, log_prob
 
     def argmax_probs(self, num_samples=None, seed=None):
         """Exact argmax law [..., K] (spec 1.3); `num_samples` and `seed` are ignored."""

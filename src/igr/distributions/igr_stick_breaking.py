@@ -21,7 +21,7 @@ import math
 from typing import NamedTuple
 
 import tensorflow as tf
-import tensorflow_probability as tfp
+from tensorflow_probability.python.bijectors import chain as chain_bijector
 from tensorflow_probability.python.distributions import distribution as distribution_lib
 from tensorflow_probability.python.distributions import kullback_leibler, normal
 from tensorflow_probability.python.distributions import transformed_distribution as td
@@ -32,8 +32,6 @@ from tensorflow_probability.python.internal import (
     samplers,
 )
 from tensorflow_probability.python.internal import prefer_static as ps
-from tensorflow_probability.python.bijectors import chain as chain_bijector
-from tensorflow_probability.python.bijectors import softplus as softplus_bijector
 
 from igr.distributions._checks import (
     as_tensor,
@@ -43,8 +41,14 @@ from igr.distributions._checks import (
     check_positive,
     check_same_static,
 )
+from igr.distributions._sampling import sample_shape_vector, standard_normal
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, monte_carlo_argmax_probs
-from igr.distributions.igr_gaussian import _as_dtype, _gaussian_base, _positive, _positive_event
+from igr.distributions.igr_gaussian import (
+    _as_dtype,
+    _gaussian_base,
+    _positive,
+    _positive_event,
+)
 from igr.distributions.stick_breaking import (
     StickBreaking,
     TemperedSoftmax,
@@ -123,10 +127,8 @@ class IGRSB(td.TransformedDistribution):
         # Fused: log N(kappa) from the noise, both log-dets from kappa and log_softmax.
         loc = tf.convert_to_tensor(self.loc)
         scale = tf.convert_to_tensor(self.scale)
-        shape = ps.concat(
-            [ps.convert_to_shape_tensor(sample_shape, tf.int32), ps.shape(loc + scale)], 0
-        )
-        noise = samplers.normal(shape, dtype=loc.dtype, seed=seed)
+        shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc + scale)], 0)
+        noise = standard_normal(shape, loc.dtype, seed)
         kappa = loc + scale * noise
         temperature = as_tensor(self.temperature, loc.dtype)
         log_psi = tf.math.log_softmax(
@@ -171,12 +173,10 @@ def truncation_num_categories(log_pieces, threshold, quantile, max_categories):
     first = tf.argmax(tf.cast(reached, tf.int32), axis=-1, output_type=tf.int32) + 1
     never = tf.logical_not(tf.reduce_any(reached, axis=-1))
     n = tf.where(never, max_categories - 1, first) + 1
-    n_star = tf.cast(
-        tfp.stats.percentile(
-            tf.reshape(n, [-1]), 100.0 * quantile, interpolation="higher"
-        ),
-        tf.int32,
-    )
+    # The q-quantile with 'higher' interpolation: element ceil(q (N - 1)) of the sorted n.
+    flat = tf.sort(tf.reshape(n, [-1]))
+    last = tf.cast(tf.size(flat) - 1, tf.float32)
+    n_star = tf.gather(flat, tf.cast(tf.math.ceil(quantile * last), tf.int32))
     cap_hit = n_star > max_categories - 1
     return tf.minimum(n_star, max_categories - 1) + 1, cap_hit
 
@@ -216,7 +216,9 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
             check_positive("temperature", temperature)
             self._threshold = check_open_unit_interval("threshold", threshold)
             self._quantile = check_open_unit_interval("quantile", quantile, include_one=True)
-            self._loc = tf.convert_to_tensor(loc, dtype) if not isinstance(loc, tf.Variable) else loc
+            self._loc = (
+                tf.convert_to_tensor(loc, dtype) if not isinstance(loc, tf.Variable) else loc
+            )
             self._scale = (
                 tf.convert_to_tensor(scale, dtype) if not isinstance(scale, tf.Variable) else scale
             )
@@ -271,36 +273,62 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
     def _gaussian(self):
         return normal.Normal(self._loc, self._scale)
 
+    def _draw(self, sample_shape, seed):
+        """One fused pass: draws, truncation, psi and the log density under that truncation.
+
+        With `P_k = sum_{j<k} log(1 - v_j)` (k = 1..K_max), the kept pieces are
+        `log eta_k = log v_k + P_k` for k < m - 1, the remainder at index m - 1 is `P_{m-1}`,
+        and the log density is the masked sum over the m - 1 sticks in use of
+        `log N(kappa_k) - [log v_k + log(1 - v_k) + P_k]`, minus the tempered-softmax term
+        `log m - (m - 1) log tau + sum_{k<m} log psi_k`.
+        """
+        loc, scale = tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale)
+        shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc + scale)], 0)
+        noise = standard_normal(shape, loc.dtype, seed)
+        kappa = loc + scale * noise
+        log_v, log_one_minus_v = -tf.math.softplus(-kappa), -tf.math.softplus(kappa)
+        prefix = tf.math.cumsum(
+            tf.concat([tf.zeros_like(log_v[..., :1]), log_one_minus_v], -1), axis=-1
+        )  # P_k for k = 1..K_max, [..., K_max]
+        log_v_padded = tf.concat([log_v, tf.zeros_like(log_v[..., :1])], -1)
+        m, cap_hit = truncation_num_categories(
+            prefix + log_v_padded, self._threshold, self._quantile, self.max_categories
+        )
+        index = tf.range(self.max_categories)
+        log_pieces = tf.where(
+            index <= m - 1,
+            prefix + tf.where(index < m - 1, log_v_padded, tf.zeros_like(log_v_padded)),
+            tf.constant(-float("inf"), loc.dtype),
+        )
+        temperature = as_tensor(self._temperature, loc.dtype)
+        pieces = tf.math.exp(log_pieces)
+        log_psi = tf.math.log_softmax(
+            tf.where(index <= m - 1, pieces / temperature[..., tf.newaxis], log_pieces), axis=-1
+        )
+        per_stick = (
+            -0.5 * tf.square(noise)
+            - tf.math.log(scale)
+            - 0.5 * math.log(2.0 * math.pi)
+            - (log_v + log_one_minus_v + prefix[..., :-1])
+        )
+        active = index[:-1] < m - 1
+        log_prob = tf.reduce_sum(
+            tf.where(active, per_stick, tf.zeros_like(per_stick)), axis=-1
+        ) - tempered_softmax_log_det(log_psi, temperature, m)
+        draws = TruncatedSample(tf.math.exp(log_psi), log_psi, kappa, pieces, m, cap_hit)
+        return draws, log_prob
+
     def sample_with_truncation(self, sample_shape=(), seed=None) -> TruncatedSample:
         """Draw, choose the truncation for the whole batch, and apply it."""
-        sample_shape = ps.convert_to_shape_tensor(sample_shape, dtype=tf.int32)
-        kappa = self._gaussian().sample(sample_shape, seed=seed)
-        m, cap_hit = truncation_num_categories(
-            log_stick_pieces(kappa), self._threshold, self._quantile, self.max_categories
-        )
-        log_pieces = log_stick_pieces(kappa, num_categories=m)
-        tau = as_tensor(self._temperature, kappa.dtype)[..., tf.newaxis]
-        log_psi = tf.math.log_softmax(log_pieces_to_logits(log_pieces, tau), axis=-1)
-        return TruncatedSample(
-            tf.math.exp(log_psi), log_psi, kappa, tf.math.exp(log_pieces), m, cap_hit
-        )
+        return self._draw(sample_shape, samplers.sanitize_seed(seed))[0]
 
     def _sample_n(self, n, seed=None):
-        return self.sample_with_truncation([n], seed=samplers.sanitize_seed(seed)).psi
+        return self._draw([n], seed)[0].psi
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
         """Draws and their log density under the batch's own truncation (m categories)."""
-        draws = self.sample_with_truncation(sample_shape, seed=seed)
-        m, kappa = draws.num_categories, draws.kappa
-        active = tf.range(self.max_categories - 1) < m - 1
-        log_normal = tf.reduce_sum(
-            tf.where(active, self._gaussian().log_prob(kappa), tf.zeros_like(kappa)), axis=-1
-        )
-        temperature = as_tensor(self._temperature, kappa.dtype)
-        log_det = stick_breaking_log_det(kappa, m) + tempered_softmax_log_det(
-            draws.log_psi, temperature, m
-        )
-        return draws.psi, log_normal - log_det
+        draws, log_prob = self._draw(sample_shape, samplers.sanitize_seed(seed))
+        return draws.psi, log_prob
 
     def _log_prob(self, psi, num_categories=None):
         m = self.max_categories if num_categories is None else num_categories
@@ -314,9 +342,7 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         tau = as_tensor(self._temperature, psi.dtype)
         log_pieces = log_stick_pieces(safe_kappa, num_categories=m)
         log_psi = tf.math.log_softmax(log_pieces_to_logits(log_pieces, tau[..., None]), axis=-1)
-        log_det = stick_breaking_log_det(safe_kappa, m) + tempered_softmax_log_det(
-            log_psi, tau, m
-        )
+        log_det = stick_breaking_log_det(safe_kappa, m) + tempered_softmax_log_det(log_psi, tau, m)
         log_prob = log_normal - log_det
         return tf.where(in_support, log_prob, tf.constant(-float("inf"), log_prob.dtype))
 
@@ -340,9 +366,7 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
 def log_pieces_to_logits(log_pieces, temperature):
     """Logits `eta / tau` of the tempered softmax; empty categories (-inf) stay -inf."""
     pieces = tf.math.exp(log_pieces)
-    return tf.where(
-        tf.math.is_inf(log_pieces), log_pieces, pieces / temperature
-    )
+    return tf.where(tf.math.is_inf(log_pieces), log_pieces, pieces / temperature)
 
 
 def _truncated_inverse(psi, temperature, num_categories):

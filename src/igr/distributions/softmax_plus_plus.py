@@ -28,8 +28,10 @@ from tensorflow_probability.python.bijectors import softplus as softplus_bijecto
 from tensorflow_probability.python.internal import (
     dtype_util,
     parameter_properties,
-    prefer_static as ps,
     tensor_util,
+)
+from tensorflow_probability.python.internal import (
+    prefer_static as ps,
 )
 
 from igr.distributions._checks import as_parameter, as_tensor, check_positive
