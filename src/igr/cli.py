@@ -14,7 +14,11 @@ import sys
 from igr import __version__
 
 #: Modules that register a subcommand, in the order they appear in ``igr --help``.
-STAGE_MODULES: tuple[str, ...] = ()
+STAGE_MODULES: tuple[str, ...] = (
+    "igr.data.cli",
+    "igr.experiments.priors",
+    "igr.experiments.simplex_proximity",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,37 @@
+# igr: the Snakemake pipeline that rebuilds the tables and figures of "Invertible Gaussian
+# Reparameterization: Revisiting the Gumbel-Softmax" (NeurIPS 2020).
+#
+#   snakemake --cores all                          # default config: small, offline
+#   snakemake --cores all --configfile config/paper.yaml
+#   snakemake --report report.html                 # after a run
+#
+# Each stage is one rules/<stage>.smk; helpers are in rules/common.smk; the config schema
+# (defaults included) is workflow/schemas/config.schema.yaml.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+
+
+validate_config(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "rules/priors.smk"
+include: "rules/simplex_proximity.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        priors_outputs(),
+        simplex_proximity_outputs(),
+    localrule: True

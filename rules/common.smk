@@ -1,0 +1,176 @@
+"""Helpers shared by every stage: config validation, output paths, resources, params.
+
+Only functions live here (no rules); each stage has its own ``rules/<stage>.smk``.
+"""
+
+import os
+
+import yaml
+from jsonschema import Draft202012Validator
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+#: Conda environment of every rule (relative to the files in rules/).
+CONDA_ENV = "../envs/igr.yaml"
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_config(config, schema):
+    """Validate ``config`` against the JSON schema (path relative to the Snakefile).
+
+    Fills in the schema's defaults, then runs the checks JSON schema cannot express
+    (:func:`semantic_config_errors`). Any problem raises a ``WorkflowError`` whose message
+    names each offending key as a dotted path (``priors.igr_sb.num_steps``), before any job
+    is planned.
+    """
+    schema_path = os.path.join(workflow.basedir, schema)
+    try:
+        validate(config, schema_path)
+    except WorkflowError:
+        with open(schema_path) as handle:
+            schema_document = yaml.safe_load(handle)
+        problems = schema_config_errors(config, schema_document)
+        raise WorkflowError(invalid_config_message(problems)) from None
+    problems = semantic_config_errors(config)
+    if problems:
+        raise WorkflowError(invalid_config_message(problems))
+
+
+def invalid_config_message(problems):
+    """One line per problem, under a header that says where the config comes from."""
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return (
+        "Invalid configuration (config/config.yaml, updated by --configfile/--config):\n"
+        f"{lines}"
+    )
+
+
+def config_key(path):
+    """Dotted name of a key path: ``['priors', 'families', 0]`` -> ``priors.families[0]``."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else part)
+    return name or "<top level>"
+
+
+def schema_config_errors(config, schema_document):
+    """Every schema violation of ``config``, each naming its key path."""
+    validator = Draft202012Validator(schema_document)
+    problems = []
+    for error in validator.iter_errors(config):
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties":
+            allowed = sorted(error.schema.get("properties", {}))
+            unknown = sorted(set(error.instance) - set(allowed))
+            for key in unknown:
+                problems.append(
+                    f"config key '{config_key(path + [key])}': unknown key "
+                    f"(allowed here: {', '.join(allowed)})"
+                )
+        else:
+            problems.append(f"config key '{config_key(path)}': {error.message}")
+    return sorted(set(problems))
+
+
+def semantic_config_errors(config):
+    """Checks JSON schema cannot express; each message names its key."""
+    problems = []
+    temperatures = config["simplex_proximity"]["temperatures"]
+    if list(temperatures) != sorted(temperatures):
+        problems.append(
+            "config key 'simplex_proximity.temperatures': must be strictly increasing, "
+            f"got {temperatures}"
+        )
+    return problems
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def log_path(rule_name, name):
+    """Log file of one job: ``logs/<rule>/<name>.log``."""
+    return f"logs/{rule_name}/{name}.log"
+
+
+def prior_path(family="{family}", num_categories="{K}"):
+    """Prior file of a (family, K): ``results/priors/{family}_K{K}.json``.
+
+    The VAE and SOP stages read exactly these files (spec section 2).
+    """
+    return f"results/priors/{family}_K{num_categories}.json"
+
+
+def all_prior_paths():
+    """Prior files of every family and K the ``priors`` section asks for."""
+    section = config["priors"]
+    return [
+        prior_path(family, k)
+        for k in sorted(section["num_categories"])
+        for family in section["families"]
+    ]
+
+
+PRIORS_TABLE = "results/priors/priors_summary.csv"
+PRIORS_FIGURE = "results/priors/argmax_laws.png"
+SIMPLEX_PROXIMITY_TABLE = "results/simplex_proximity/distances.csv"
+SIMPLEX_PROXIMITY_FIGURE = "results/simplex_proximity/distances.png"
+
+
+def priors_outputs():
+    """Everything the priors stage contributes to ``rule all``."""
+    return all_prior_paths() + [PRIORS_TABLE, PRIORS_FIGURE]
+
+
+def simplex_proximity_outputs():
+    """Everything the simplex-proximity stage contributes to ``rule all``."""
+    return [SIMPLEX_PROXIMITY_TABLE, SIMPLEX_PROXIMITY_FIGURE]
+
+
+# --------------------------------------------------------------------------- resources
+
+
+def rule_resource(rule_name, key):
+    """``resources.<rule>.<key>`` of the config, else ``resources.default.<key>``."""
+    resources = config["resources"]
+    return resources.get(rule_name, {}).get(key, resources["default"][key])
+
+
+# --------------------------------------------------------------------------- params
+
+
+def cli_options(settings):
+    """``{'num_steps': 200}`` -> ``--num-steps 200``, keys sorted (deterministic params)."""
+    return " ".join(
+        f"--{key.replace('_', '-')} {settings[key]}" for key in sorted(settings)
+    )
+
+
+def prior_options(family):
+    """Hyper-parameters of ``igr learn-prior`` for ``family``, from ``priors.<family>``.
+
+    IGR-Planar's prior is IGR-I's (spec 1.4), so it takes the ``priors.igr_i`` settings.
+    """
+    section = config["priors"]
+    if family in ("igr_i", "igr_planar"):
+        return cli_options(section["igr_i"])
+    if family == "igr_sb":
+        return cli_options(section["igr_sb"])
+    return ""
+
+
+def simplex_proximity_prior_inputs():
+    """The IGR-I prior file the simplex-proximity job reads (if IGR-I is compared)."""
+    section = config["simplex_proximity"]
+    if "igr_i" in section["families"]:
+        return {"igr_i_prior": prior_path("igr_i", section["num_categories"])}
+    return {}
+
+
+def simplex_proximity_prior_option():
+    """``--igr-i-prior <file>`` when IGR-I is compared, else nothing."""
+    inputs = simplex_proximity_prior_inputs()
+    if inputs:
+        return f"--igr-i-prior {inputs['igr_i_prior']}"
+    return ""

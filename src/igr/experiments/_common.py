@@ -1,0 +1,54 @@
+"""Small helpers shared by the stage modules: divergences to uniform, seeds, TF threads."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+#: Stable integer per family, used to derive per-family seeds: adding or removing a family
+#: from a config never changes the random numbers another family sees.
+FAMILY_SEED_OFFSETS: dict[str, int] = {"gs": 0, "igr_i": 1, "igr_planar": 2, "igr_sb": 3}
+
+
+def divergences_from_uniform(probabilities: Sequence[float]) -> dict[str, float]:
+    """Divergences between the uniform law u = 1/K and a pmf p over K categories.
+
+    - ``kl_uniform_to_learned`` = KL(u || p) = sum_k u_k log(u_k / p_k)
+      (infinite when some p_k = 0, i.e. a category can never win);
+    - ``total_variation`` = (1/2) sum_k |p_k - u_k|.
+
+    ``p`` is renormalised to sum 1 in float64 first, which removes the float32 rounding of
+    its sum (otherwise KL can come out as -1e-8); a sum off by more than 1e-4 is an error.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    total = float(np.sum(p))
+    if abs(total - 1.0) > 1e-4 or np.any(p < 0):
+        raise ValueError(f"argmax probabilities are not a pmf (sum {total}): {p.tolist()}")
+    p = p / total
+    num_categories = p.shape[-1]
+    u = 1.0 / num_categories
+    with np.errstate(divide="ignore"):
+        kl = float(np.sum(u * (np.log(u) - np.log(p))))
+    return {
+        "kl_uniform_to_learned": kl if math.isfinite(kl) else math.inf,
+        "total_variation": float(0.5 * np.sum(np.abs(p - u))),
+    }
+
+
+def configure_threads(threads: int | None) -> None:
+    """Limit TensorFlow's thread pools to ``threads`` (the Snakemake job's ``threads``)."""
+    if not threads:
+        return
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def family_seed(seed: int, family: str) -> tuple[int, int]:
+    """Stateless TF seed ``(seed, offset)`` of a family, independent of the other families."""
+    return (int(seed), FAMILY_SEED_OFFSETS[family])

@@ -1,0 +1,78 @@
+"""Config validation: broken configs fail before any job, naming the key; defaults fill in."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline_helpers import copy_workflow, default_config, planned_jobs, snakemake, write_config
+
+
+def _with(config: dict, dotted_key: str, value) -> dict:
+    *parents, last = dotted_key.split(".")
+    section = config
+    for name in parents:
+        section = section.setdefault(name, {})
+    section[last] = value
+    return config
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return copy_workflow(tmp_path_factory.mktemp("config-checks") / "igr")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named", "reason"),
+    [
+        ("colour", "blue", "'colour'", "unknown key"),
+        ("priors.igr_sb.nmu_steps", 10, "'priors.igr_sb.nmu_steps'", "unknown key"),
+        ("resources.learn_prior.gpus", 1, "'resources.learn_prior.gpus'", "unknown key"),
+        ("priors.families", [], "'priors.families'", "should be non-empty"),
+        ("priors.families", ["gs", "igr_x"], "'priors.families[1]'", "is not one of"),
+        ("priors.num_categories", [1], "'priors.num_categories[0]'", "less than the minimum"),
+        ("priors.igr_sb.fit_temperature", 0, "'priors.igr_sb.fit_temperature'", "less than or equal"),
+        ("priors.igr_sb.fit_temperature", "cold", "'priors.igr_sb.fit_temperature'", "not of type"),
+        ("priors.igr_sb.num_steps", 2.5, "'priors.igr_sb.num_steps'", "not of type 'integer'"),
+        ("priors.igr_i.scale", -1.0, "'priors.igr_i.scale'", "less than or equal"),
+        ("simplex_proximity.temperatures", [0.1, -0.5], "'simplex_proximity.temperatures[1]'", "less than or equal"),
+        ("simplex_proximity.temperatures", ["0.1"], "'simplex_proximity.temperatures[0]'", "not of type"),
+        ("simplex_proximity.temperatures", [0.5, 0.1], "'simplex_proximity.temperatures'", "strictly increasing"),
+        ("simplex_proximity.families", [], "'simplex_proximity.families'", "should be non-empty"),
+        ("simplex_proximity.families", ["igr_sb"], "'simplex_proximity.families[0]'", "is not one of"),
+        ("simplex_proximity.num_samples", "many", "'simplex_proximity.num_samples'", "not of type"),
+    ],
+)
+def test_broken_config_is_rejected_before_any_job(workdir, tmp_path, key, value, named, reason):
+    broken = write_config(tmp_path / "broken.yaml", _with(default_config(workdir), key, value))
+    result = snakemake(workdir, "--cores", "1", "--configfile", str(broken))
+    assert result.returncode != 0
+    assert "Invalid configuration" in result.stderr, result.output
+    problem_lines = [line for line in result.stderr.splitlines() if named in line]
+    assert problem_lines, f"no message names {named}:\n{result.stderr}"
+    assert any(reason in line for line in problem_lines), result.stderr
+    for produced in ("results", "logs"):
+        assert not (workdir / produced).exists(), f"{produced}/ was created: a job ran"
+
+
+def test_empty_config_gets_the_schema_defaults(tmp_path):
+    """With an empty config file the schema's defaults plan the same jobs as the default."""
+    workdir = copy_workflow(tmp_path / "igr")
+    expected = planned_jobs(snakemake(workdir, "--dry-run").output)
+    (workdir / "config" / "config.yaml").write_text("{}\n")
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.output
+    assert planned_jobs(result.output) == expected
+    assert len(expected) == 8
+
+
+def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):
+    workdir = copy_workflow(tmp_path / "igr")
+    result = snakemake(workdir, "--dry-run", "--configfile", "config/paper.yaml")
+    assert result.returncode == 0, result.output
+    jobs = planned_jobs(result.output)
+    priors = [job for job in jobs if job.startswith("learn_prior[")]
+    families = ("gs", "igr_i", "igr_planar", "igr_sb")
+    expected = {f"learn_prior[family={f}, K={k}]" for f in families for k in (2, 10)}
+    expected.add("learn_prior[family=igr_i, K=50]")  # read by the simplex-proximity stage
+    assert set(priors) == expected
+    assert {"all", "simplex_proximity", "summarize_priors"} <= set(jobs)

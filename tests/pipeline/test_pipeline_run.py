@@ -1,0 +1,247 @@
+"""End to end: the default pipeline, its outputs, reruns, parameter changes and the report."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline_helpers import CORES, default_config, planned_jobs, run_command, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+
+FAMILIES = ("gs", "igr_i", "igr_planar", "igr_sb")
+#: Targets of the issue: default run from a clean copy, and a no-op rerun (2 cores).
+DEFAULT_RUN_TARGET_S = 300.0
+NOOP_RERUN_TARGET_S = 5.0
+#: Bound on the total variation of the IGR-SB prior fitted with the default (small) config:
+#: about 0.03 measured; Monte-Carlo noise of the 100,000-sample argmax law is about 0.003.
+IGR_SB_TV_BOUND = 0.05
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def test_default_run_completes_within_target(default_run, record_property):
+    workdir, result = default_run
+    record_property("default_run_wall_s", round(result.wall_s, 2))
+    print(f"default pipeline from a clean copy: {result.wall_s:.1f} s on {CORES} cores")
+    assert result.wall_s < DEFAULT_RUN_TARGET_S
+    for name in ("priors/argmax_laws.png", "priors/priors_summary.csv",
+                 "simplex_proximity/distances.png", "simplex_proximity/distances.csv"):
+        assert (workdir / "results" / name).stat().st_size > 0, name
+    leftovers = [p.name for p in (workdir / "results").rglob(".*tmp*")]
+    assert leftovers == [], f"temporary files left behind: {leftovers}"
+
+
+def test_prior_files_reach_uniform(default_run):
+    workdir, _ = default_run
+    config = default_config(workdir)
+    for k in config["priors"]["num_categories"]:
+        priors = {f: read_json(workdir / "results" / "priors" / f"{f}_K{k}.json") for f in FAMILIES}
+        for family, prior in priors.items():
+            assert prior["family"] == family and prior["num_categories"] == k
+            assert len(prior["argmax_probs"]) == k
+            assert math.isclose(sum(prior["argmax_probs"]), 1.0, abs_tol=1e-5)
+            assert set(prior["divergence"]) == {"kl_uniform_to_learned", "total_variation"}
+        gs = priors["gs"]
+        assert gs["logits"] == [0.0] * k
+        assert abs(gs["divergence"]["kl_uniform_to_learned"]) < 1e-6
+        assert gs["divergence"]["total_variation"] < 1e-6
+        igr_i = priors["igr_i"]
+        assert len(igr_i["loc"]) == len(igr_i["scale"]) == k - 1
+        assert max(abs(p - 1 / k) for p in igr_i["argmax_probs"]) < 1e-3
+        planar = priors["igr_planar"]
+        assert planar["prior_family"] == "igr_i"
+        assert (planar["loc"], planar["scale"]) == (igr_i["loc"], igr_i["scale"])
+        igr_sb = priors["igr_sb"]
+        assert len(igr_sb["loc"]) == len(igr_sb["scale"]) == k - 1
+        assert igr_sb["argmax_probs_method"] == "monte_carlo"
+        assert igr_sb["divergence"]["total_variation"] < IGR_SB_TV_BOUND
+        assert igr_sb["settings"] == config["priors"]["igr_sb"]
+    summary = pd.read_csv(workdir / "results" / "priors" / "priors_summary.csv")
+    assert len(summary) == len(FAMILIES) * len(config["priors"]["num_categories"])
+
+
+def test_simplex_proximity_table(default_run):
+    workdir, _ = default_run
+    section = default_config(workdir)["simplex_proximity"]
+    table = pd.read_csv(workdir / "results" / "simplex_proximity" / "distances.csv")
+    assert len(table) == len(section["families"]) * len(section["temperatures"])
+    assert set(table["family"]) == set(section["families"])
+    assert sorted(set(table["temperature"])) == sorted(section["temperatures"])
+    k = section["num_categories"]
+    assert (table["num_categories"] == k).all()
+    assert (table["num_samples"] == section["num_samples"]).all()
+    assert (table[["mean", "q25", "median", "q75"]] >= 0).all().all()
+    assert (table[["mean", "q75"]] <= math.sqrt(1 - 1 / k) + 1e-6).all().all()
+    assert (table["q25"] <= table["median"]).all() and (table["median"] <= table["q75"]).all()
+    for _, rows in table.groupby("family"):
+        rows = rows.sort_values("temperature")
+        # colder samples lie nearer the vertices
+        assert rows["median"].iloc[0] < rows["median"].iloc[-1]
+
+
+def test_rerun_plans_nothing_and_noop_is_fast(default_run, record_property):
+    workdir, _ = default_run
+    dry = snakemake(workdir, "--dry-run")
+    assert dry.returncode == 0, dry.output
+    assert "Nothing to be done" in dry.output, dry.output
+    assert planned_jobs(dry.output) == []
+    noop = snakemake(workdir, "--cores", str(CORES))
+    assert noop.returncode == 0, noop.output
+    assert "Nothing to be done" in noop.output
+    record_property("noop_rerun_wall_s", round(noop.wall_s, 2))
+    print(f"no-op rerun: {noop.wall_s:.2f} s")
+    assert noop.wall_s < NOOP_RERUN_TARGET_S
+
+
+def _set(config: dict, dotted_key: str, value) -> dict:
+    changed = copy.deepcopy(config)
+    *parents, last = dotted_key.split(".")
+    section = changed
+    for name in parents:
+        section = section[name]
+    assert last in section, dotted_key
+    section[last] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        pytest.param(
+            "simplex_proximity.num_samples", 1500, ["all", "simplex_proximity"], id="proximity-samples"
+        ),
+        pytest.param(
+            "simplex_proximity.temperatures", [0.1, 0.5, 1.0], ["all", "simplex_proximity"], id="proximity-grid"
+        ),
+        pytest.param(
+            "priors.igr_sb.num_steps",
+            150,
+            ["all", "learn_prior[family=igr_sb, K=10]", "summarize_priors"],
+            id="igr-sb-steps",
+        ),
+        pytest.param(
+            "priors.igr_i.scale",
+            0.5,
+            [
+                "all",
+                "learn_prior[family=igr_i, K=10]",
+                "learn_prior[family=igr_i, K=50]",
+                "learn_prior[family=igr_planar, K=10]",
+                "simplex_proximity",
+                "summarize_priors",
+            ],
+            id="igr-i-scale",
+        ),
+        pytest.param("resources.default.threads", 2, [], id="resources-never-rerun"),
+    ],
+)
+def test_changed_parameter_plans_exactly_its_dependents(default_run, tmp_path, key, value, expected):
+    workdir, _ = default_run
+    changed = write_config(tmp_path / "changed.yaml", _set(default_config(workdir), key, value))
+    dry = snakemake(workdir, "--dry-run", "--configfile", str(changed))
+    assert dry.returncode == 0, dry.output
+    assert planned_jobs(dry.output) == sorted(expected), dry.output
+
+
+def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
+    """Build the HTML report and open it offline in Chromium; every figure must render.
+
+    The report is a single-page app; a figure is shown when its result is opened, which
+    calls ``app.setView({content: "img", contentPath: <data URI>})``. A probe script appended
+    to a copy of the report does that for every image result, waits until the <img> element
+    has decoded (naturalWidth > 0) and writes what it found into the DOM, which Chromium
+    dumps.
+    """
+    workdir, _ = default_run
+    report = workdir / "report.html"
+    built = snakemake(workdir, "--report", str(report))
+    assert built.returncode == 0, built.output
+    html = report.read_text(encoding="utf-8")
+    assert "<script src=" not in html and 'rel="stylesheet" href="http' not in html
+    for caption_text in ("Argmax law P(argmax psi = k)", "Euclidean distance ||psi - e_argmax(psi)||"):
+        assert caption_text in html, caption_text
+
+    chromium = Path("/usr/bin/chromium")
+    assert chromium.exists(), "Chromium is needed (Debian package 'chromium'; .ci/run installs it)"
+    probe = tmp_path / "report-probe.html"
+    body_end = html.rfind("</body>")
+    probe.write_text(html[:body_end] + RENDER_PROBE + html[body_end:], encoding="utf-8")
+    browsed = run_command(
+        [
+            str(chromium),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--virtual-time-budget=30000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        cwd=tmp_path,
+        timeout=180,
+    )
+    assert browsed.returncode == 0, browsed.stderr[-3000:]
+    dom = browsed.stdout
+    start = dom.find('<pre id="igr-render-check">')
+    assert start >= 0, "the report's JavaScript did not run the probe:\n" + browsed.stderr[-3000:]
+    found = json.loads(dom[start:].split(">", 1)[1].split("</pre>", 1)[0].replace("&quot;", '"'))
+    rendered = {entry["path"]: (entry["width"], entry["height"]) for entry in found}
+    expected = {"results/priors/argmax_laws.png", "results/simplex_proximity/distances.png"}
+    assert set(rendered) == expected
+    for path, (width, height) in rendered.items():
+        assert width > 100 and height > 100, f"{path} did not render: {width}x{height}"
+
+
+RENDER_PROBE = r"""
+<script id="igr-render-probe">
+window.addEventListener("load", function () {
+  var images = Object.keys(results).filter(function (path) {
+    return results[path].mime_type.indexOf("image/") === 0;
+  });
+  var found = [];
+  var index = 0;
+  function report() {
+    var out = document.createElement("pre");
+    out.id = "igr-render-check";
+    out.textContent = JSON.stringify(found);
+    document.body.appendChild(out);
+  }
+  function next() {
+    if (index >= images.length) { report(); return; }
+    var path = images[index++];
+    var uri = results[path].data_uri;
+    app.setView({ content: "img", contentPath: uri, resultPath: path });
+    var tries = 0;
+    (function poll() {
+      var img = Array.prototype.find.call(document.querySelectorAll("#app img"), function (i) {
+        return i.getAttribute("src") === uri;
+      });
+      if (img && img.complete && img.naturalWidth > 0) {
+        found.push({ path: path, width: img.naturalWidth, height: img.naturalHeight });
+        next();
+      } else if (++tries > 100) {
+        found.push({ path: path, width: 0, height: 0 });
+        next();
+      } else {
+        setTimeout(poll, 100);
+      }
+    })();
+  }
+  setTimeout(next, 300);
+});
+</script>
+"""
