@@ -25,6 +25,7 @@ validate_config(config, "workflow/schemas/config.schema.yaml")
 report: "workflow/report/workflow.rst"
 
 
+include: "rules/data.smk"
 include: "rules/priors.smk"
 include: "rules/simplex_proximity.smk"
 

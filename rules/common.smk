@@ -94,6 +94,21 @@ def log_path(rule_name, name):
     return f"logs/{rule_name}/{name}.log"
 
 
+def dataset_manifest(dataset="{dataset}"):
+    """Record of a fetched, verified dataset: ``results/data/{dataset}.json``.
+
+    Training rules list it as an input, so they run only after the data verified.
+    """
+    return f"results/data/{dataset}.json"
+
+
+def data_dir():
+    """The data directory: ``data.dir`` of the config, else ``$IGR_DATA_DIR``, else
+    ``resources/data`` (the same order as ``igr data``), as an absolute path."""
+    chosen = config["data"]["dir"] or os.environ.get("IGR_DATA_DIR") or "resources/data"
+    return os.path.abspath(chosen)
+
+
 def prior_path(family="{family}", num_categories="{K}"):
     """Prior file of a (family, K): ``results/priors/{family}_K{K}.json``.
 
