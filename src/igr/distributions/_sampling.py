@@ -33,3 +33,10 @@ def standard_normal(shape, dtype, seed):
 def sample_shape_vector(sample_shape):
     """`sample_shape` (an int, a sequence or a tensor) as a rank-1 int32 shape."""
     return ps.reshape(ps.convert_to_shape_tensor(sample_shape, tf.int32), [-1])
+
+
+def gaussian_draw(loc, scale, sample_shape, seed):
+    """`(noise, loc + scale * noise)` with `noise ~ N(0, I)` of shape sample + broadcast(loc, scale)."""
+    shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc + scale)], 0)
+    noise = standard_normal(shape, loc.dtype, seed)
+    return noise, loc + scale * noise

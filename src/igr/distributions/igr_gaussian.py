@@ -30,7 +30,7 @@ from igr.distributions._checks import (
     check_positive,
     static_shape,
 )
-from igr.distributions._sampling import sample_shape_vector, standard_normal
+from igr.distributions._sampling import gaussian_draw
 from igr.distributions.argmax import (
     DEFAULT_ARGMAX_SAMPLES,
     igr_i_argmax_probs,
@@ -141,11 +141,9 @@ class IGRI(_SoftmaxPlusPlusFamily):
         return self.distribution.distribution.scale
 
     def _noise_and_lambda(self, sample_shape, seed):
-        loc = tf.convert_to_tensor(self.loc)
         scale = tf.convert_to_tensor(self.scale)
-        shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc + scale)], 0)
-        noise = standard_normal(shape, loc.dtype, seed)
-        return noise, loc + scale * noise, scale
+        noise, lam = gaussian_draw(tf.convert_to_tensor(self.loc), scale, sample_shape, seed)
+        return noise, lam, scale
 
     def _sample_n(self, n, seed=None):
         _, lam, _ = self._noise_and_lambda([n], seed)

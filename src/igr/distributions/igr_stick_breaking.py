@@ -41,7 +41,7 @@ from igr.distributions._checks import (
     check_positive,
     check_same_static,
 )
-from igr.distributions._sampling import sample_shape_vector, standard_normal
+from igr.distributions._sampling import gaussian_draw
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, monte_carlo_argmax_probs
 from igr.distributions.igr_gaussian import (
     _as_dtype,
@@ -127,9 +127,7 @@ class IGRSB(td.TransformedDistribution):
         # Fused: log N(kappa) from the noise, both log-dets from kappa and log_softmax.
         loc = tf.convert_to_tensor(self.loc)
         scale = tf.convert_to_tensor(self.scale)
-        shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc + scale)], 0)
-        noise = standard_normal(shape, loc.dtype, seed)
-        kappa = loc + scale * noise
+        noise, kappa = gaussian_draw(loc, scale, sample_shape, seed)
         temperature = as_tensor(self.temperature, loc.dtype)
         log_psi = tf.math.log_softmax(
             tf.math.exp(log_stick_pieces(kappa)) / temperature[..., tf.newaxis], axis=-1
@@ -283,9 +281,7 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         `log m - (m - 1) log tau + sum_{k<m} log psi_k`.
         """
         loc, scale = tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale)
-        shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc + scale)], 0)
-        noise = standard_normal(shape, loc.dtype, seed)
-        kappa = loc + scale * noise
+        noise, kappa = gaussian_draw(loc, scale, sample_shape, seed)
         log_v, log_one_minus_v = -tf.math.softplus(-kappa), -tf.math.softplus(kappa)
         prefix = tf.math.cumsum(
             tf.concat([tf.zeros_like(log_v[..., :1]), log_one_minus_v], -1), axis=-1

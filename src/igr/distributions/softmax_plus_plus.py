@@ -37,6 +37,26 @@ from tensorflow_probability.python.internal import (
 from igr.distributions._checks import as_parameter, as_tensor, check_positive
 
 
+class AddsOneCategory:
+    """Event shapes of a bijector from R^(K-1) onto the K-simplex (the event grows by one)."""
+
+    def _forward_event_shape(self, input_shape):
+        if input_shape.rank is None or input_shape[-1] is None:
+            return input_shape
+        return input_shape[:-1].concatenate([input_shape[-1] + 1])
+
+    def _forward_event_shape_tensor(self, input_shape):
+        return ps.concat([input_shape[:-1], [input_shape[-1] + 1]], axis=0)
+
+    def _inverse_event_shape(self, output_shape):
+        if output_shape.rank is None or output_shape[-1] is None:
+            return output_shape
+        return output_shape[:-1].concatenate([output_shape[-1] - 1])
+
+    def _inverse_event_shape_tensor(self, output_shape):
+        return ps.concat([output_shape[:-1], [output_shape[-1] - 1]], axis=0)
+
+
 def _positive_parameter():
     return parameter_properties.ParameterProperties(
         default_constraining_bijector_fn=lambda: softplus_bijector.Softplus()
@@ -53,7 +73,7 @@ def softmax_plus_plus_logits(x, temperature, delta):
     return tf.concat([scaled, pivot], axis=-1)
 
 
-class SoftmaxPlusPlus(bijector_lib.Bijector):
+class SoftmaxPlusPlus(AddsOneCategory, bijector_lib.Bijector):
     """`psi = softmax++_tau(lambda)`, from R^(K-1) to the K-simplex (event size K-1 -> K).
 
     Args:
@@ -89,22 +109,6 @@ class SoftmaxPlusPlus(bijector_lib.Bijector):
     @property
     def delta(self):
         return self._delta
-
-    def _forward_event_shape(self, input_shape):
-        if input_shape.rank is None or input_shape[-1] is None:
-            return input_shape
-        return input_shape[:-1].concatenate([input_shape[-1] + 1])
-
-    def _forward_event_shape_tensor(self, input_shape):
-        return ps.concat([input_shape[:-1], [input_shape[-1] + 1]], axis=0)
-
-    def _inverse_event_shape(self, output_shape):
-        if output_shape.rank is None or output_shape[-1] is None:
-            return output_shape
-        return output_shape[:-1].concatenate([output_shape[-1] - 1])
-
-    def _inverse_event_shape_tensor(self, output_shape):
-        return ps.concat([output_shape[:-1], [output_shape[-1] - 1]], axis=0)
 
     def _logits(self, x):
         return softmax_plus_plus_logits(

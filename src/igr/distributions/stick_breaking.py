@@ -30,6 +30,7 @@ from tensorflow_probability.python.internal import dtype_util, parameter_propert
 from tensorflow_probability.python.internal import prefer_static as ps
 
 from igr.distributions._checks import as_parameter, as_tensor, check_positive
+from igr.distributions.softmax_plus_plus import AddsOneCategory
 
 
 def _active_mask(num_sticks_total, num_categories, dtype):
@@ -89,7 +90,7 @@ def tempered_softmax_log_det(log_psi, temperature, num_categories=None):
     return tf.math.log(m) - (m - 1.0) * tf.math.log(temperature) + total
 
 
-class StickBreaking(bijector_lib.Bijector):
+class StickBreaking(AddsOneCategory, bijector_lib.Bijector):
     """`kappa` in R^(K-1) -> stick pieces `eta` on the K-simplex, remainder included."""
 
     def __init__(self, validate_args=False, name="stick_breaking"):
@@ -105,22 +106,6 @@ class StickBreaking(bijector_lib.Bijector):
     @classmethod
     def _parameter_properties(cls, dtype):
         return dict()
-
-    def _forward_event_shape(self, input_shape):
-        if input_shape.rank is None or input_shape[-1] is None:
-            return input_shape
-        return input_shape[:-1].concatenate([input_shape[-1] + 1])
-
-    def _forward_event_shape_tensor(self, input_shape):
-        return ps.concat([input_shape[:-1], [input_shape[-1] + 1]], axis=0)
-
-    def _inverse_event_shape(self, output_shape):
-        if output_shape.rank is None or output_shape[-1] is None:
-            return output_shape
-        return output_shape[:-1].concatenate([output_shape[-1] - 1])
-
-    def _inverse_event_shape_tensor(self, output_shape):
-        return ps.concat([output_shape[:-1], [output_shape[-1] - 1]], axis=0)
 
     def _forward(self, x):
         return tf.math.exp(log_stick_pieces(x))
