@@ -28,6 +28,9 @@ report: "workflow/report/workflow.rst"
 include: "rules/data.smk"
 include: "rules/priors.smk"
 include: "rules/simplex_proximity.smk"
+include: "rules/vae.smk"
+include: "rules/approximations.smk"
+include: "rules/sop.smk"
 
 
 rule all:
@@ -35,4 +38,7 @@ rule all:
     input:
         priors_outputs(),
         simplex_proximity_outputs(),
+        vae_outputs(),
+        approximations_outputs(),
+        sop_outputs(),
     localrule: True

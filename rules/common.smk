@@ -152,6 +152,37 @@ def rule_resource(rule_name, key):
     return resources.get(rule_name, {}).get(key, resources["default"][key])
 
 
+#: Cluster keys of a rule's config block -> resource names of the SLURM executor plugin.
+SLURM_RESOURCE_NAMES = {
+    "gpus": "gpu",
+    "gpu_model": "gpu_model",
+    "slurm_partition": "slurm_partition",
+    "constraint": "constraint",
+    "slurm_extra": "slurm_extra",
+}
+
+
+def rule_resources(rule_name):
+    """The ``resources:`` of a rule's jobs, from its config block (see :func:`rule_resource`).
+
+    Always ``mem_mb`` and ``runtime`` (minutes); the SLURM requests of
+    :data:`SLURM_RESOURCE_NAMES` only when set (``gpus`` >= 1, other keys not null), so an
+    unset partition keeps the profile's ``default-resources`` (slurm/config.yaml). Use as
+    ``resources: **rule_resources("train_vae")``; a local run ignores the SLURM keys.
+    """
+    resources = {
+        "mem_mb": rule_resource(rule_name, "mem_mb"),
+        "runtime": rule_resource(rule_name, "runtime"),
+    }
+    for key, name in SLURM_RESOURCE_NAMES.items():
+        value = rule_resource(rule_name, key)
+        if value is not None and value != 0:
+            resources[name] = value
+    if "gpu" not in resources:
+        resources.pop("gpu_model", None)
+    return resources
+
+
 # --------------------------------------------------------------------------- params
 
 

@@ -13,8 +13,7 @@ rule learn_prior:
         CONDA_ENV
     threads: rule_resource("learn_prior", "threads")
     resources:
-        mem_mb=rule_resource("learn_prior", "mem_mb"),
-        runtime=rule_resource("learn_prior", "runtime"),
+        **rule_resources("learn_prior"),
     params:
         options=lambda wildcards: prior_options(wildcards.family),
     shell:
@@ -45,8 +44,7 @@ rule summarize_priors:
         CONDA_ENV
     threads: rule_resource("summarize_priors", "threads")
     resources:
-        mem_mb=rule_resource("summarize_priors", "mem_mb"),
-        runtime=rule_resource("summarize_priors", "runtime"),
+        **rule_resources("summarize_priors"),
     shell:
         "igr summarize-priors {input.priors} --output-table {output.table}"
         " --output-figure {output.figure} > {log} 2>&1"

@@ -24,8 +24,7 @@ rule simplex_proximity:
         CONDA_ENV
     threads: rule_resource("simplex_proximity", "threads")
     resources:
-        mem_mb=rule_resource("simplex_proximity", "mem_mb"),
-        runtime=rule_resource("simplex_proximity", "runtime"),
+        **rule_resources("simplex_proximity"),
     params:
         families=" ".join(config["simplex_proximity"]["families"]),
         num_categories=config["simplex_proximity"]["num_categories"],

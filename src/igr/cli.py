@@ -18,6 +18,9 @@ STAGE_MODULES: tuple[str, ...] = (
     "igr.data.cli",
     "igr.experiments.priors",
     "igr.experiments.simplex_proximity",
+    "igr.experiments.approximations",
+    "igr.experiments.sop",
+    "igr.experiments.vae",
 )
 
 

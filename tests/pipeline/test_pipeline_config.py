@@ -26,7 +26,8 @@ def workdir(tmp_path_factory):
     [
         ("colour", "blue", "'colour'", "unknown key"),
         ("priors.igr_sb.nmu_steps", 10, "'priors.igr_sb.nmu_steps'", "unknown key"),
-        ("resources.learn_prior.gpus", 1, "'resources.learn_prior.gpus'", "unknown key"),
+        ("resources.learn_prior.gpu", 1, "'resources.learn_prior.gpu'", "unknown key"),
+        ("resources.train_vae.gpus", -1, "'resources.train_vae.gpus'", "less than the minimum"),
         ("priors.families", [], "'priors.families'", "should be non-empty"),
         ("priors.families", ["gs", "igr_x"], "'priors.families[1]'", "is not one of"),
         ("priors.num_categories", [1], "'priors.num_categories[0]'", "less than the minimum"),
@@ -62,7 +63,7 @@ def test_empty_config_gets_the_schema_defaults(tmp_path):
     result = snakemake(workdir, "--dry-run")
     assert result.returncode == 0, result.output
     assert planned_jobs(result.output) == expected
-    assert len(expected) == 8
+    assert len(expected) == 24  # 8 priors/proximity + 6 vae + 5 approximations + 5 sop
 
 
 def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):

@@ -137,6 +137,10 @@ def _set(config: dict, dotted_key: str, value) -> dict:
                 "learn_prior[family=igr_planar, K=10]",
                 "simplex_proximity",
                 "summarize_priors",
+                # VAE stage: the IGR-I run reads the IGR-I prior.
+                "train_vae[dataset=digits, architecture=nonlinear, family=igr_i, seed=5328]",
+                "evaluate_vae[dataset=digits, architecture=nonlinear, family=igr_i, seed=5328]",
+                "summarize_vae",
             ],
             id="igr-i-scale",
         ),
@@ -201,6 +205,8 @@ def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
     found = json.loads(dom[start:].split(">", 1)[1].split("</pre>", 1)[0].replace("&quot;", '"'))
     rendered = {entry["path"]: (entry["width"], entry["height"]) for entry in found}
     expected = {"results/priors/argmax_laws.png", "results/simplex_proximity/distances.png"}
+    expected |= {f"results/vae/{name}.png" for name in ("test_elbo", "vertex_distances", "vanished_gradients")}
+    expected |= {"results/approximations/histograms.png", "results/sop/predictions.png"}
     assert set(rendered) == expected
     for path, (width, height) in rendered.items():
         assert width > 100 and height > 100, f"{path} did not render: {width}x{height}"

@@ -1,0 +1,60 @@
+# Stage "approximations" (spec section 3): fit GS (several K) and truncated IGR-SB to
+# discrete targets, one job per target; then one table, one figure and the claim check.
+
+
+include: "approximations_helpers.smk"
+
+
+rule approximate:
+    output:
+        fits=approximation_path(),
+    log:
+        log_path("approximate", "{target}"),
+    wildcard_constraints:
+        target="poisson|negative_binomial|binomial|fixed_pmf",
+    conda:
+        CONDA_ENV
+    threads: rule_resource("approximate", "threads")
+    resources:
+        **rule_resources("approximate"),
+    params:
+        target=lambda wildcards: approximation_target_options(wildcards.target),
+        fit=approximation_fit_options(),
+    shell:
+        "igr approximate --target {wildcards.target} {params.target} {params.fit}"
+        " --threads {threads} --output {output.fits} > {log} 2>&1"
+
+
+rule summarize_approximations:
+    input:
+        fits=[approximation_path(target) for target in approximation_targets()],
+    output:
+        table=report(
+            APPROXIMATIONS_TABLE,
+            caption="../workflow/report/approximations_table.rst",
+            category="3. Approximating discrete distributions",
+            labels={"result": "divergences, means and variances"},
+        ),
+        figure=report(
+            APPROXIMATIONS_FIGURE,
+            caption="../workflow/report/approximations_figure.rst",
+            category="3. Approximating discrete distributions",
+            labels={"result": "argmax histograms"},
+        ),
+        claim=report(
+            APPROXIMATIONS_CLAIM,
+            caption="../workflow/report/approximations_claim.rst",
+            category="3. Approximating discrete distributions",
+            labels={"result": "paper's claim"},
+        ),
+    log:
+        log_path("summarize_approximations", "summary"),
+    localrule: True
+    conda:
+        CONDA_ENV
+    threads: rule_resource("summarize_approximations", "threads")
+    resources:
+        **rule_resources("summarize_approximations"),
+    shell:
+        "igr summarize-approximations {input.fits} --output-table {output.table}"
+        " --output-figure {output.figure} --output-claim {output.claim} > {log} 2>&1"

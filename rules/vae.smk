@@ -1,0 +1,110 @@
+# Stage "vae" (spec section 5): discrete VAEs over the grid
+# dataset x architecture x family x seed, then the main table, figures and claims.
+# Training jobs resume from their checkpoints in results/vae/.../run/ when rerun (the run
+# folder is not an output, so Snakemake keeps it when a job fails or is pre-empted).
+
+
+include: "vae_helpers.smk"
+
+
+rule train_vae:
+    input:
+        manifest=dataset_manifest(),
+        prior=vae_prior,
+    output:
+        record=f"{VAE_RUN}/train.json",
+        history=f"{VAE_RUN}/history.csv",
+    log:
+        log_path("train_vae", "{dataset}_{architecture}_{family}_seed{seed}"),
+    wildcard_constraints:
+        family="gs|igr_i|igr_planar|igr_sb|igr_sb_trunc",
+        architecture="linear|nonlinear|conv",
+        seed="[0-9]+",
+    conda:
+        CONDA_ENV
+    threads: rule_resource("train_vae", "threads")
+    resources:
+        **rule_resources("train_vae"),
+    params:
+        options=vae_train_options,
+        data_dir=data_dir(),
+        run_dir=lambda wildcards: f"{VAE_RUN.format(**wildcards)}/run",
+    shell:
+        "igr vae train --dataset {wildcards.dataset} --data-dir {params.data_dir}"
+        " --architecture {wildcards.architecture} --family {wildcards.family}"
+        " --prior {input.prior} --seed {wildcards.seed} {params.options}"
+        " --threads {threads} --run-dir {params.run_dir} --history {output.history}"
+        " --output {output.record} > {log} 2>&1"
+
+
+rule evaluate_vae:
+    input:
+        record=f"{VAE_RUN}/train.json",
+    output:
+        evaluation=f"{VAE_RUN}/evaluation.json",
+    log:
+        log_path("evaluate_vae", "{dataset}_{architecture}_{family}_seed{seed}"),
+    conda:
+        CONDA_ENV
+    threads: rule_resource("evaluate_vae", "threads")
+    resources:
+        **rule_resources("evaluate_vae"),
+    params:
+        options=vae_evaluate_options(),
+        data_dir=data_dir(),
+    shell:
+        "igr vae evaluate {input.record} --data-dir {params.data_dir} {params.options}"
+        " --threads {threads} --output {output.evaluation} > {log} 2>&1"
+
+
+rule summarize_vae:
+    input:
+        evaluations=vae_run_files("evaluation.json"),
+        histories=vae_run_files("history.csv"),
+    output:
+        table=report(
+            VAE_TABLE,
+            caption="../workflow/report/vae_table.rst",
+            category="4. Discrete VAEs",
+            labels={"result": "main table (CSV)"},
+        ),
+        markdown=VAE_TABLE_MD,
+        latex=VAE_TABLE_TEX,
+        claims=report(
+            VAE_CLAIMS,
+            caption="../workflow/report/vae_claims.rst",
+            category="4. Discrete VAEs",
+            labels={"result": "claim: IGR beats GS"},
+        ),
+        elbo=report(
+            VAE_ELBO_FIGURE,
+            caption="../workflow/report/vae_elbo_figure.rst",
+            category="4. Discrete VAEs",
+            labels={"result": "test ELBO against epoch"},
+        ),
+        distances=report(
+            VAE_DISTANCE_FIGURE,
+            caption="../workflow/report/vae_distance_figure.rst",
+            category="4. Discrete VAEs",
+            labels={"result": "posterior concentration"},
+        ),
+        vanished=report(
+            VAE_VANISHED_FIGURE,
+            caption="../workflow/report/vae_vanished_figure.rst",
+            category="4. Discrete VAEs",
+            labels={"result": "vanished gradients"},
+        ),
+    log:
+        log_path("summarize_vae", "summary"),
+    localrule: True
+    conda:
+        CONDA_ENV
+    threads: rule_resource("summarize_vae", "threads")
+    resources:
+        **rule_resources("summarize_vae"),
+    shell:
+        "igr vae summarize --evaluations {input.evaluations} --histories {input.histories}"
+        " --table-csv {output.table} --table-markdown {output.markdown}"
+        " --table-latex {output.latex} --claims {output.claims}"
+        " --elbo-figure {output.elbo} --distance-figure {output.distances}"
+        " --vanished-figure {output.vanished} > {log} 2>&1"

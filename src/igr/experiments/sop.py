@@ -1,0 +1,375 @@
+"""Stage "sop" (spec section 6): structured output prediction, ``igr sop train|evaluate|summarize``.
+
+Predict the lower half of a binarised image from its upper half with the ``double_linear``
+network of stochastic binary units (:mod:`igr.models.sop`), one run per (family, seed).
+
+- ``igr sop train``: Adam with the step-decayed learning rate
+  ``max(floor, initial / (1 + decay t))`` (spec: 1e-3, 1e-3, 1e-4), batch 100, loss
+  ``-log p(x_low | z)`` with M = 1 relaxed sample; the loop is :class:`igr.training.Trainer`
+  (checkpoints every N epochs and at the end, SIGTERM -> checkpoint and exit 75, resume from
+  the latest checkpoint, NaN/Inf -> exit 3, ``history.csv``). The run folder holds
+  ``settings.json``; a run folder whose settings differ from the requested ones (other
+  hyper-parameters, epochs included) is cleared first, so a stale checkpoint is never
+  resumed. Writes a JSON record (settings, final training loss, checkpoint path).
+- ``igr sop evaluate`` (or ``igr sop train --evaluation-output``, which saves a second
+  TensorFlow start-up per run; the pipeline uses it): restores the checkpoint and computes on the test set the loss
+  ``-log (1/M) sum_m p(x_low | z_m)`` with M (1,000) hard samples of the units, the same
+  loss with one relaxed sample, and for the first few test images the predicted lower half
+  (mean Bernoulli probability over the M hard samples).
+- ``igr sop summarize``: table over seeds (mean and sd per family), figure of predicted
+  lower halves next to the truth, and the claim check (:mod:`igr.reporting.sop`).
+
+Randomness: initialisation from ``seed``; the batch order of epoch e from ``(seed, e)``;
+training step t uses ``step_seed(seed, t)``; test batch i uses ``(seed, 4_000_000 + i)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from igr.experiments._common import configure_threads
+from igr.io import read_json, write_json_atomic
+
+#: Families of the binary units (igr.models.sop.SOP_FAMILIES; kept here so that building
+#: the CLI does not import TensorFlow).
+SOP_FAMILIES: tuple[str, ...] = ("gs", "igr_i", "igr_planar", "igr_sb")
+
+#: Settings that define a run; a run folder with other values is cleared before training.
+RUN_SETTINGS = (
+    "family",
+    "dataset",
+    "hidden_units",
+    "temperature",
+    "planar_layers",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "learning_rate_decay",
+    "learning_rate_floor",
+    "seed",
+)
+SETTINGS_FILE = "settings.json"
+TEST_SEED_OFFSET = 4_000_000
+
+
+def load_data(dataset: str, data_dir: str | None):
+    """Binarised train and test images (N, H, W, 1) of ``dataset``."""
+    from igr.data import load_arrays
+
+    return load_arrays(dataset, data_dir, binarize=True)
+
+
+def build_model(settings: dict[str, Any], image_shape):
+    from igr.models.sop import DoubleLinearSOP, half_size
+
+    size = half_size(image_shape)
+    return DoubleLinearSOP(
+        family=settings["family"],
+        input_size=size,
+        output_size=size,
+        hidden_units=settings["hidden_units"],
+        temperature=settings["temperature"],
+        seed=settings["seed"],
+        planar_layers=settings["planar_layers"],
+    )
+
+
+def prepare_run_dir(run_dir: Path, settings: dict[str, Any]) -> bool:
+    """Make ``run_dir`` hold a run of ``settings``; True when an earlier run is kept."""
+    settings_path = run_dir / SETTINGS_FILE
+    if settings_path.exists() and read_json(settings_path) == settings:
+        return True
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    write_json_atomic(settings_path, settings)
+    return False
+
+
+def train(
+    settings: dict[str, Any], run_dir: Path, data_dir: str | None, checkpoint_every: int
+) -> dict[str, Any]:
+    """Train (or resume) one run; returns the train record. Raises the Trainer's stops."""
+    import tensorflow as tf
+    import tf_keras
+
+    from igr.data import InputPipeline
+    from igr.models.sop import split_halves, step_decay_schedule
+    from igr.training import Trainer
+
+    kept = prepare_run_dir(run_dir, settings)
+    data = load_data(settings["dataset"], data_dir)
+    model = build_model(settings, data.x_train.shape[1:])
+    optimizer = tf_keras.optimizers.Adam(
+        learning_rate=step_decay_schedule(
+            settings["learning_rate"],
+            settings["learning_rate_decay"],
+            settings["learning_rate_floor"],
+        )
+    )
+    variables = model.trainable_variables
+
+    def train_step(batch, seed):
+        x_up, x_low = split_halves(batch)
+        with tf.GradientTape() as tape:
+            loss = model.loss(x_up, x_low, seed)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return {"loss": loss, "learning_rate": optimizer.learning_rate}
+
+    pipeline = InputPipeline(
+        data.x_train, batch_size=settings["batch_size"], seed=settings["seed"]
+    )
+    trainer = Trainer(
+        train_step,
+        pipeline,
+        trackables={"model": model, "optimizer": optimizer},
+        output_dir=run_dir,
+        num_epochs=settings["epochs"],
+        seed=settings["seed"],
+        checkpoint_every=checkpoint_every,
+        tensorboard=False,
+    )
+    result = trainer.fit()
+    last = result.history[-1]
+    return {
+        "settings": settings,
+        "run_dir": str(run_dir),
+        "checkpoint": trainer.manager.latest_checkpoint,
+        "resumed": kept,
+        "resumed_from_epoch": result.resumed_epoch,
+        "first_epoch_loss": float(result.history[0]["loss"]),
+        "final_train_loss": float(last["loss"]),
+        "history": [
+            {"epoch": int(row["epoch"]), "loss": float(row["loss"])}
+            for row in result.history
+        ],
+    }
+
+
+def evaluate(
+    record: dict[str, Any],
+    data_dir: str | None,
+    num_samples: int,
+    batch_size: int,
+    eval_examples: int,
+    num_predictions: int,
+) -> dict[str, Any]:
+    """Test losses (M hard samples; one relaxed sample) and predicted lower halves."""
+    import tensorflow as tf
+
+    from igr.data.pipeline import evaluation_batches
+    from igr.models.sop import split_halves
+
+    settings = record["settings"]
+    data = load_data(settings["dataset"], data_dir)
+    model = build_model(settings, data.x_train.shape[1:])
+    tf.train.Checkpoint(model=model).restore(record["checkpoint"]).expect_partial()
+    images = data.x_test[:eval_examples] if eval_examples else data.x_test
+    seed = settings["seed"]
+
+    @tf.function(reduce_retracing=True)
+    def batch_losses(batch, index):
+        x_up, x_low = split_halves(batch)
+        batch_seed = tf.stack([tf.constant(seed, tf.int32), TEST_SEED_OFFSET + index])
+        hard_seed, relaxed_seed = tf.unstack(
+            tf.random.experimental.stateless_split(batch_seed, 2)
+        )
+        hard = model.loss_per_example(x_up, x_low, hard_seed, num_samples, hard=True)
+        relaxed = model.loss_per_example(x_up, x_low, relaxed_seed, 1, hard=False)
+        return hard, relaxed
+
+    hard_losses, relaxed_losses = [], []
+    for index, batch in enumerate(evaluation_batches(images, batch_size=batch_size)):
+        hard, relaxed = batch_losses(batch, tf.constant(index, tf.int32))
+        hard_losses.append(hard.numpy())
+        relaxed_losses.append(relaxed.numpy())
+    hard_all = np.concatenate(hard_losses).astype(np.float64)
+    relaxed_all = np.concatenate(relaxed_losses).astype(np.float64)
+
+    shown = tf.constant(images[:num_predictions])
+    x_up, _ = split_halves(shown)
+    predictions = model.predict_lower(
+        x_up, tf.constant([seed, TEST_SEED_OFFSET - 1]), num_samples
+    )
+    return {
+        "settings": settings,
+        "test_examples": len(images),
+        "num_samples": num_samples,
+        "test_loss": float(np.mean(hard_all)),
+        "test_loss_sd_over_examples": float(np.std(hard_all)),
+        "test_loss_relaxed_one_sample": float(np.mean(relaxed_all)),
+        "final_train_loss": record["final_train_loss"],
+        "image_shape": list(images.shape[1:]),
+        "truth": np.asarray(images[:num_predictions], np.float64)
+        .reshape(len(shown), -1)
+        .tolist(),
+        "predicted_lower": predictions.numpy().astype(np.float64).tolist(),
+    }
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from igr.training import (
+        EXIT_DIVERGED,
+        EXIT_PREEMPTED,
+        TrainingDiverged,
+        TrainingPreempted,
+    )
+
+    configure_threads(args.threads)
+    settings = {name: getattr(args, name) for name in RUN_SETTINGS}
+    try:
+        record = train(
+            settings, Path(args.run_dir), args.data_dir, args.checkpoint_every
+        )
+    except TrainingPreempted as stop:
+        print(f"igr sop train: {stop}", file=sys.stderr)
+        return EXIT_PREEMPTED
+    except TrainingDiverged as stop:
+        print(f"igr sop train: {stop}", file=sys.stderr)
+        return EXIT_DIVERGED
+    print(
+        f"{args.dataset} {args.family} seed {args.seed}: training loss "
+        f"{record['first_epoch_loss']:.3f} (epoch 1) -> {record['final_train_loss']:.3f}"
+        f" (epoch {args.epochs}), resumed from epoch {record['resumed_from_epoch']}"
+    )
+    if args.evaluation_output is not None:
+        _evaluate_and_write(record, args, args.evaluation_output)
+    write_json_atomic(args.output, record)
+    return 0
+
+
+def _evaluate_and_write(
+    record: dict[str, Any], args: argparse.Namespace, output: Path
+) -> None:
+    result = evaluate(
+        record,
+        args.data_dir,
+        args.num_samples,
+        args.eval_batch_size,
+        args.eval_examples,
+        args.num_predictions,
+    )
+    write_json_atomic(output, result)
+    settings = result["settings"]
+    print(
+        f"{settings['dataset']} {settings['family']} seed {settings['seed']}: test loss "
+        f"{result['test_loss']:.3f} (M = {args.num_samples} hard samples)"
+    )
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    configure_threads(args.threads)
+    _evaluate_and_write(read_json(args.train_record), args, args.output)
+    return 0
+
+
+def _run_summarize(args: argparse.Namespace) -> int:
+    from igr.reporting.sop import summarize_sop
+
+    summarize_sop(
+        args.evaluations, args.output_table, args.output_figure, args.output_claim
+    )
+    return 0
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--num-samples", type=_positive_int, default=1000, help="M")
+    parser.add_argument("--eval-batch-size", type=_positive_int, default=50)
+    parser.add_argument(
+        "--eval-examples", type=_non_negative_int, default=0, help="0: all"
+    )
+    parser.add_argument("--num-predictions", type=_positive_int, default=8)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``igr sop train``, ``igr sop evaluate`` and ``igr sop summarize``."""
+    sop = subparsers.add_parser(
+        "sop",
+        help="structured output prediction (spec section 6): train, evaluate, summarize",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = sop.add_subparsers(title="commands", metavar="<command>", required=True)
+
+    t = commands.add_parser(
+        "train", help="train one (family, seed) run, resuming if possible"
+    )
+    t.add_argument("--family", required=True, choices=SOP_FAMILIES)
+    t.add_argument("--dataset", required=True, help="mnist (paper) or digits (offline)")
+    t.add_argument("--data-dir", default=None)
+    t.add_argument(
+        "--hidden-units", type=_positive_int, required=True, help="paper: 240"
+    )
+    t.add_argument("--temperature", type=_positive_float, required=True)
+    t.add_argument(
+        "--planar-layers", type=_positive_int, default=2, help="igr_planar only"
+    )
+    t.add_argument("--epochs", type=_positive_int, required=True)
+    t.add_argument("--batch-size", type=_positive_int, default=100)
+    t.add_argument(
+        "--learning-rate", type=_positive_float, default=1e-3, help="initial rate"
+    )
+    t.add_argument("--learning-rate-decay", type=_positive_float, default=1e-3)
+    t.add_argument("--learning-rate-floor", type=_positive_float, default=1e-4)
+    t.add_argument("--seed", type=int, required=True)
+    t.add_argument("--checkpoint-every", type=_positive_int, default=10, help="epochs")
+    t.add_argument("--threads", type=int, default=None)
+    t.add_argument(
+        "--run-dir", required=True, type=Path, help="checkpoints and history"
+    )
+    t.add_argument("--output", required=True, type=Path, help="train record (JSON)")
+    t.add_argument(
+        "--evaluation-output",
+        type=Path,
+        default=None,
+        help="also evaluate after training (as igr sop evaluate) and write its JSON here",
+    )
+    _add_evaluation_options(t)
+    t.set_defaults(func=_run_train)
+
+    e = commands.add_parser(
+        "evaluate", help="test loss with M hard samples, predictions"
+    )
+    e.add_argument("--train-record", required=True, type=Path)
+    e.add_argument("--data-dir", default=None)
+    _add_evaluation_options(e)
+    e.add_argument("--threads", type=int, default=None)
+    e.add_argument("--output", required=True, type=Path)
+    e.set_defaults(func=_run_evaluate)
+
+    s = commands.add_parser("summarize", help="table over seeds, figure, claim check")
+    s.add_argument("evaluations", nargs="+", help="JSON files of igr sop evaluate")
+    s.add_argument("--output-table", required=True, type=Path)
+    s.add_argument("--output-figure", required=True, type=Path)
+    s.add_argument("--output-claim", required=True, type=Path)
+    s.set_defaults(func=_run_summarize)

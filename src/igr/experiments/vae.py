@@ -1,0 +1,320 @@
+"""Stage "vae" (spec section 5): train and evaluate discrete VAEs.
+
+``igr vae train`` trains one (dataset, architecture, family, seed) with
+:class:`igr.training.Trainer` (checkpoints, resume, SIGTERM, NaN checks; see
+:mod:`igr.training`) and writes ``--output`` (a JSON record of the settings, the run folder
+and the final metrics) and ``--history`` (per-epoch CSV: train loss, KL, reconstruction,
+test relaxed ELBO, categories used by truncated IGR-SB, seconds). Everything else
+(checkpoints, TensorBoard, the history being written) lives in ``--run-dir``, which a rerun
+resumes from.
+
+``igr vae evaluate`` restores the final checkpoint and writes, for the test set:
+``test_elbo`` (relaxed ELBO, one sample per example), ``discrete_bound`` (the
+importance-sampled bound of :meth:`igr.models.vae.DiscreteVAE.discrete_bound` with S
+samples; exact q for GS/IGR-I, Monte Carlo otherwise, stated in ``discrete_bound_q``),
+vertex distances of posterior samples (summary and a subsample for the boxplots) and the
+share of examples with vanished gradients (Jacobian norm <= 1e-10).
+
+Training: Adam (tf-keras, beta1 0.9, beta2 0.999, eps 1e-7) on all variables, loss
+``-mean_B [log p(x|psi) - sum_v KL_v]``, one relaxed sample per example, step seed
+``step_seed(seed, global step)``, batch order from ``(seed, epoch)``, initial weights from
+``seed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from igr.experiments._common import configure_threads
+from igr.io import read_json, write_json_atomic
+
+FAMILIES = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
+ARCHITECTURES = ("linear", "nonlinear", "conv")
+
+#: Settings of a run that decide its model (stored in the train record, reused by evaluate).
+MODEL_SETTINGS = (
+    "dataset", "architecture", "family", "likelihood", "temperature", "num_variables",
+    "num_categories", "planar_layers", "threshold", "quantile", "seed",
+)
+
+
+def default_likelihood(dataset: str) -> str:
+    """Bernoulli for the binarised datasets, Gaussian for grey levels/colour (spec 5)."""
+    from igr.data import get_spec
+
+    return "bernoulli" if get_spec(dataset).binarize_by_default else "gaussian"
+
+
+def load_data(dataset: str, data_dir: str | None):
+    from igr.data import load_arrays
+
+    return load_arrays(dataset, data_dir)
+
+
+def build_model(settings: dict[str, Any], prior: dict[str, Any], image_shape):
+    """The :class:`DiscreteVAE` of a settings record (same weights for the same seed)."""
+    from igr.models.latent import Latent
+    from igr.models.vae import DiscreteVAE
+
+    latent = Latent(
+        settings["family"],
+        settings["num_variables"],
+        settings["num_categories"],
+        settings["temperature"],
+        prior,
+        planar_layers=settings["planar_layers"],
+        threshold=settings["threshold"],
+        quantile=settings["quantile"],
+        seed=settings["seed"],
+    )
+    return DiscreteVAE(
+        settings["architecture"], image_shape, latent, settings["likelihood"], settings["seed"]
+    )
+
+
+def elbo_evaluator(model, batch_size: int, seed: int):
+    """``evaluate(images) -> mean relaxed ELBO`` (one sample per example, batch b seeded
+    ``(seed, 1_000_000 + b)``), compiled once so that per-epoch calls do not retrace."""
+    import tensorflow as tf
+
+    from igr.data.pipeline import evaluation_batches
+
+    @tf.function(reduce_retracing=True)
+    def batch_elbo(x, index):
+        batch_seed = tf.stack([tf.constant(seed, tf.int32), 1_000_000 + tf.cast(index, tf.int32)])
+        return tf.reduce_sum(model.elbo_terms(x, batch_seed)["elbo"])
+
+    def evaluate(images) -> float:
+        total = 0.0
+        for index, x in enumerate(evaluation_batches(images, batch_size=batch_size)):
+            total += float(batch_elbo(x, tf.constant(index, tf.int64)))
+        return total / len(images)
+
+    return evaluate
+
+
+def train(args: argparse.Namespace) -> int:
+    import tensorflow as tf
+    import tf_keras
+
+    from igr.data import InputPipeline
+    from igr.training import (
+        EXIT_DIVERGED,
+        EXIT_PREEMPTED,
+        Trainer,
+        TrainingDiverged,
+        TrainingPreempted,
+    )
+
+    configure_threads(args.threads)
+    tf.random.set_seed(args.seed)
+    settings = {name: getattr(args, name) for name in MODEL_SETTINGS}
+    settings["likelihood"] = args.likelihood or default_likelihood(args.dataset)
+    prior = read_json(args.prior)
+    data = load_data(args.dataset, args.data_dir)
+    model = build_model(settings, prior, data.x_train.shape[1:])
+    optimizer = tf_keras.optimizers.Adam(learning_rate=args.learning_rate)
+    variables = model.trainable_variables
+    nan_step = args.debug_nan_at_step
+
+    def train_step(batch, seed):
+        with tf.GradientTape() as tape:
+            loss, metrics = model.loss(batch, seed)
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(gradients, variables))
+        if nan_step is not None:
+            loss = tf.where(optimizer.iterations >= nan_step, tf.constant(np.nan), loss)
+        return {"loss": loss, **metrics}
+
+    pipeline = InputPipeline(data.x_train, batch_size=args.batch_size, seed=args.seed)
+    test_images = data.x_test[: args.eval_examples] if args.eval_examples else data.x_test
+
+    elbo_of = elbo_evaluator(model, args.eval_batch_size, args.seed)
+
+    def evaluate(epoch: int) -> dict[str, float]:
+        return {"test_elbo": elbo_of(test_images)}
+
+    trainer = Trainer(
+        train_step,
+        pipeline,
+        trackables={"model": model, "optimizer": optimizer},
+        output_dir=args.run_dir,
+        num_epochs=args.epochs,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        evaluate=evaluate,
+        evaluate_every=args.eval_every,
+        jit_compile=args.jit,
+    )
+    try:
+        result = trainer.fit()
+    except TrainingPreempted as stop:
+        print(f"igr vae train: {stop}", file=sys.stderr)
+        return EXIT_PREEMPTED
+    except TrainingDiverged as stop:
+        print(f"igr vae train: {stop}", file=sys.stderr)
+        return EXIT_DIVERGED
+    last = result.history[-1]
+    record = {
+        "settings": settings,
+        "training": {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.learning_rate,
+            "jit_compile": bool(args.jit),
+            "resumed_from_epoch": result.resumed_epoch,
+        },
+        "prior_file": str(args.prior),
+        "run_dir": str(args.run_dir),
+        "checkpoint": trainer.manager.latest_checkpoint,
+        "final": {key: value for key, value in last.items()},
+    }
+    if args.history:
+        Path(args.history).parent.mkdir(parents=True, exist_ok=True)
+        from igr.io import atomic_path
+
+        with atomic_path(args.history) as temporary:
+            shutil.copyfile(trainer.history_path, temporary)
+    write_json_atomic(args.output, record)
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    import tensorflow as tf
+
+    from igr.data.pipeline import evaluation_batches
+    from igr.models.vae import VANISHED_GRADIENT_THRESHOLD
+
+    configure_threads(args.threads)
+    record = read_json(args.train_record)
+    settings = record["settings"]
+    prior = read_json(record["prior_file"])
+    data = load_data(settings["dataset"], args.data_dir)
+    model = build_model(settings, prior, data.x_train.shape[1:])
+    tf.train.Checkpoint(model=model).restore(record["checkpoint"]).expect_partial()
+    images = data.x_test[: args.eval_examples] if args.eval_examples else data.x_test
+    seed = settings["seed"]
+    elbo = elbo_evaluator(model, args.batch_size, seed)(images)
+
+    @tf.function(reduce_retracing=True)
+    def batch_bound(x, index):
+        return model.discrete_bound(
+            x, args.num_importance_samples, args.argmax_samples,
+            tf.stack([tf.constant(seed, tf.int32), 2_000_000 + tf.cast(index, tf.int32)]),
+        )
+
+    @tf.function(reduce_retracing=True)
+    def batch_diagnostics(x, index):
+        batch_seed = tf.stack([tf.constant(seed, tf.int32), 3_000_000 + tf.cast(index, tf.int32)])
+        return model.vertex_distances(x, batch_seed), model.psi_jacobian_norms(x, batch_seed)
+
+    bounds, distances, norms = [], [], []
+    for index, x in enumerate(evaluation_batches(images, batch_size=args.bound_batch_size)):
+        bounds.append(batch_bound(x, tf.constant(index, tf.int64)).numpy())
+    for index, x in enumerate(evaluation_batches(images, batch_size=args.batch_size)):
+        d, n = batch_diagnostics(x, tf.constant(index, tf.int64))
+        distances.append(d.numpy().ravel())
+        norms.append(n.numpy())
+    bounds_all = np.concatenate(bounds).astype(np.float64)
+    distances_all = np.concatenate(distances).astype(np.float64)
+    norms_all = np.concatenate(norms).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    subsample = rng.choice(distances_all, size=min(args.distance_subsample, distances_all.size), replace=False)
+    exact = settings["family"] in ("gs", "igr_i")
+    result = {
+        "settings": settings,
+        "test_examples": len(images),
+        "test_elbo": elbo,
+        "discrete_bound": float(np.mean(bounds_all)),
+        "discrete_bound_sd": float(np.std(bounds_all)),
+        "num_importance_samples": args.num_importance_samples,
+        "discrete_bound_q": "exact" if exact else f"monte_carlo ({args.argmax_samples} draws pooled with the S draws)",
+        "vertex_distance_median": float(np.median(distances_all)),
+        "vertex_distance_mean": float(np.mean(distances_all)),
+        "vertex_distances_sample": subsample.tolist(),
+        "vanished_gradient_threshold": VANISHED_GRADIENT_THRESHOLD,
+        "vanished_gradient_share": float(np.mean(norms_all <= VANISHED_GRADIENT_THRESHOLD)),
+        "final_train": record["final"],
+    }
+    write_json_atomic(args.output, result)
+    print(
+        f"{settings['dataset']} {settings['architecture']} {settings['family']} seed {seed}: "
+        f"test ELBO {elbo:.3f}, discrete bound {result['discrete_bound']:.3f}, "
+        f"vanished {result['vanished_gradient_share']:.3f}"
+    )
+    return 0
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``igr vae train`` and ``igr vae evaluate``."""
+    vae = subparsers.add_parser("vae", help="discrete VAEs (spec section 5)", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = vae.add_subparsers(title="commands", metavar="<command>", required=True)
+
+    t = commands.add_parser("train", help="train one VAE (resumes from its run folder)")
+    t.add_argument("--dataset", required=True)
+    t.add_argument("--data-dir", default=None)
+    t.add_argument("--architecture", required=True, choices=ARCHITECTURES)
+    t.add_argument("--family", required=True, choices=FAMILIES)
+    t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
+                   help="default: bernoulli for binarised datasets, else gaussian")
+    t.add_argument("--prior", required=True, type=Path, help="priors-stage JSON file")
+    t.add_argument("--temperature", required=True, type=_positive_float)
+    t.add_argument("--num-variables", type=_positive_int, default=20)
+    t.add_argument("--num-categories", type=_positive_int, default=10, help="K (K_max if truncated)")
+    t.add_argument("--planar-layers", type=_positive_int, default=2)
+    t.add_argument("--threshold", type=_positive_float, default=0.9, help="truncated IGR-SB")
+    t.add_argument("--quantile", type=_positive_float, default=0.75, help="truncated IGR-SB")
+    t.add_argument("--epochs", required=True, type=_positive_int)
+    t.add_argument("--batch-size", type=_positive_int, default=100)
+    t.add_argument("--learning-rate", type=_positive_float, default=1e-4)
+    t.add_argument("--seed", required=True, type=int)
+    t.add_argument("--checkpoint-every", type=_positive_int, default=1)
+    t.add_argument("--eval-every", type=_positive_int, default=1)
+    t.add_argument("--eval-examples", type=int, default=0, help="test examples per epoch (0: all)")
+    t.add_argument("--eval-batch-size", type=_positive_int, default=500)
+    t.add_argument("--jit", action="store_true", help="compile the step with XLA")
+    t.add_argument("--threads", type=int, default=None)
+    t.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)
+    t.add_argument("--run-dir", required=True, type=Path)
+    t.add_argument("--history", type=Path, default=None)
+    t.add_argument("--output", required=True, type=Path)
+    t.set_defaults(func=train)
+
+    e = commands.add_parser("evaluate", help="test ELBO, discrete bound and diagnostics")
+    e.add_argument("train_record", type=Path, help="JSON written by igr vae train")
+    e.add_argument("--data-dir", default=None)
+    e.add_argument("--num-importance-samples", type=_positive_int, default=100)
+    e.add_argument("--argmax-samples", type=_positive_int, default=1000,
+                   help="Monte-Carlo draws of q(b|x) (IGR-Planar, IGR-SB)")
+    e.add_argument("--eval-examples", type=int, default=0, help="test examples (0: all)")
+    e.add_argument("--batch-size", type=_positive_int, default=500)
+    e.add_argument("--bound-batch-size", type=_positive_int, default=50)
+    e.add_argument("--distance-subsample", type=_positive_int, default=2000)
+    e.add_argument("--threads", type=int, default=None)
+    e.add_argument("--output", required=True, type=Path)
+    e.set_defaults(func=evaluate)
+
+    from igr.reporting.vae_summary import add_arguments
+
+    add_arguments(commands.add_parser("summarize", help="main table, figures and claims"))

@@ -1,0 +1,242 @@
+"""Aggregation of the VAE stage (spec section 5): main table, figures, claim statements.
+
+Inputs: the evaluation records (``igr vae evaluate``) and training histories of every
+(dataset, architecture, family, seed). Outputs:
+
+- main table (CSV, Markdown, LaTeX): per dataset x architecture (rows) and family
+  (columns), the discrete log-likelihood bound as ``mean +- sd`` over seeds (sd with
+  ddof = 1; 0 for one seed), the best (highest) mean per row marked (bold in LaTeX and
+  Markdown, ``best`` column in the CSV, which is in long form with the test ELBO too);
+- figures: test ELBO against epoch (mean over seeds, shaded min-max), distance of posterior
+  samples to the nearest vertex (boxplots per family), vanished-gradient share (bars);
+- claims (Markdown): for each dataset x architecture, whether this run supports the paper's
+  claim "IGR beats GS": supported when the best IGR family's mean bound exceeds GS's mean
+  by more than the margin, contradicted when GS's exceeds the best IGR's likewise,
+  inconclusive otherwise (or with one family missing). The margin is the larger of the two
+  seed standard deviations and twice the standard error of the difference of the test-set
+  means (``sqrt(se_gs^2 + se_igr^2)``, se = sd over test examples / sqrt(N), pooled over
+  seeds), so one seed is judged against test-set noise only (said in the statement).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from igr.io import read_json, write_csv_atomic, write_text_atomic
+
+FAMILY_ORDER = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
+LABELS = {
+    "gs": "GS", "igr_i": "IGR-I", "igr_planar": "IGR-Planar", "igr_sb": "IGR-SB",
+    "igr_sb_trunc": "IGR-SB (truncated)",
+}
+
+
+def load_records(paths):
+    import pandas as pd
+
+    rows = []
+    for path in paths:
+        record = read_json(path)
+        s = record["settings"]
+        rows.append({
+            "dataset": s["dataset"], "architecture": s["architecture"], "family": s["family"],
+            "seed": s["seed"], "discrete_bound": record["discrete_bound"],
+            "test_elbo": record["test_elbo"],
+            "vanished_gradient_share": record["vanished_gradient_share"],
+            "vertex_distance_median": record["vertex_distance_median"],
+            "distances": record["vertex_distances_sample"],
+            "discrete_bound_q": record["discrete_bound_q"],
+            # Standard error of the test-set mean bound (spread over test examples).
+            "discrete_bound_se": record["discrete_bound_sd"] / np.sqrt(record["test_examples"]),
+        })
+    return pd.DataFrame(rows)
+
+
+def main_table(records):
+    """Long table: one row per dataset x architecture x family, mean/sd over seeds."""
+    grouped = records.groupby(["dataset", "architecture", "family"], sort=True)
+    table = grouped.agg(
+        seeds=("seed", "count"),
+        discrete_bound_mean=("discrete_bound", "mean"),
+        discrete_bound_sd=("discrete_bound", lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0),
+        test_elbo_mean=("test_elbo", "mean"),
+        test_elbo_sd=("test_elbo", lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0),
+        vanished_gradient_share=("vanished_gradient_share", "mean"),
+        discrete_bound_se=("discrete_bound_se", lambda v: float(np.sqrt(np.mean(np.square(v)) / len(v)))),
+        discrete_bound_q=("discrete_bound_q", "first"),
+    ).reset_index()
+    best = table.groupby(["dataset", "architecture"])["discrete_bound_mean"].transform("max")
+    table["best"] = table["discrete_bound_mean"] == best
+    order = {f: i for i, f in enumerate(FAMILY_ORDER)}
+    table["_order"] = table["family"].map(order)
+    return table.sort_values(["dataset", "architecture", "_order"]).drop(columns="_order")
+
+
+def _cells(table, bold):
+    rows = []
+    families = [f for f in FAMILY_ORDER if f in set(table["family"])]
+    for (dataset, architecture), group in table.groupby(["dataset", "architecture"], sort=True):
+        cells = [dataset, architecture]
+        by_family = {r.family: r for r in group.itertuples()}
+        for family in families:
+            r = by_family.get(family)
+            if r is None:
+                cells.append("")
+                continue
+            text = f"{r.discrete_bound_mean:.2f} +- {r.discrete_bound_sd:.2f}"
+            cells.append(bold(text) if r.best else text)
+        rows.append(cells)
+    return ["dataset", "architecture"] + [LABELS[f] for f in families], rows
+
+
+def markdown_table(table) -> str:
+    header, rows = _cells(table, lambda t: f"**{t}**")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def latex_table(table) -> str:
+    header, rows = _cells(table, lambda t: "\\textbf{" + t + "}")
+    lines = [
+        "\\begin{tabular}{ll" + "r" * (len(header) - 2) + "}",
+        "\\toprule",
+        " & ".join(header) + " \\\\",
+        "\\midrule",
+    ]
+    lines += [" & ".join(c.replace("+-", "$\\pm$").replace("_", "\\_") for c in r) + " \\\\" for r in rows]
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def claims(table) -> str:
+    """One line per dataset x architecture on "IGR beats GS" (module docstring)."""
+    lines = [
+        "# Claim: IGR beats GS (test log-likelihood bound, mean +- sd over seeds)", "",
+    ]
+    for (dataset, architecture), group in table.groupby(["dataset", "architecture"], sort=True):
+        gs = group[group["family"] == "gs"]
+        igr = group[group["family"] != "gs"]
+        if gs.empty or igr.empty:
+            verdict, detail = "inconclusive", "GS or every IGR family is missing from this run"
+        else:
+            g = gs.iloc[0]
+            b = igr.loc[igr["discrete_bound_mean"].idxmax()]
+            test_noise = 2.0 * float(np.hypot(g["discrete_bound_se"], b["discrete_bound_se"]))
+            margin = max(g["discrete_bound_sd"], b["discrete_bound_sd"], test_noise)
+            difference = b["discrete_bound_mean"] - g["discrete_bound_mean"]
+            if difference > margin:
+                verdict = "supported"
+            elif -difference > margin:
+                verdict = "contradicted"
+            else:
+                verdict = "inconclusive"
+            detail = (
+                f"best IGR {LABELS[b['family']]} {b['discrete_bound_mean']:.2f} +- "
+                f"{b['discrete_bound_sd']:.2f} vs GS {g['discrete_bound_mean']:.2f} +- "
+                f"{g['discrete_bound_sd']:.2f}; {int(g['seeds'])} seed(s); margin {margin:.3f}"
+                + ("; one seed: seed-to-seed variation not assessed" if int(g["seeds"]) < 2 else "")
+            )
+        lines.append(f"- {dataset}, {architecture}: **{verdict}** ({detail})")
+    return "\n".join(lines) + "\n"
+
+
+def elbo_figure(histories, path) -> None:
+    from igr.reporting.figures import plt, save_figure
+
+    panels = sorted({(h["dataset"], h["architecture"]) for h in histories})
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4), squeeze=False)
+    for axis, (dataset, architecture) in zip(axes[0], panels):
+        for family in FAMILY_ORDER:
+            runs = [h["frame"] for h in histories if (h["dataset"], h["architecture"], h["family"]) == (dataset, architecture, family)]
+            runs = [r.dropna(subset=["test_elbo"]) for r in runs if "test_elbo" in r]
+            if not runs:
+                continue
+            epochs = runs[0]["epoch"].to_numpy()
+            values = np.stack([r["test_elbo"].to_numpy()[: len(epochs)] for r in runs])
+            color = _palette()[LABELS[family]]
+            axis.plot(epochs, values.mean(0), label=LABELS[family], color=color)
+            axis.fill_between(epochs, values.min(0), values.max(0), alpha=0.2, color=color)
+        axis.set_title(f"{dataset}, {architecture}")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("test relaxed ELBO")
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def _palette():
+    from igr.reporting.figures import FAMILY_COLORS
+
+    return {LABELS[f]: FAMILY_COLORS.get(f, "#8172b3") for f in FAMILY_ORDER}
+
+
+def distance_figure(records, path) -> None:
+    import seaborn as sns
+
+    from igr.reporting.figures import plt, save_figure
+
+    long = records[["dataset", "architecture", "family", "distances"]].explode("distances")
+    long["distance"] = long["distances"].astype(float)
+    long["panel"] = long["dataset"] + ", " + long["architecture"]
+    long["family"] = long["family"].map(LABELS)
+    figure, axis = plt.subplots(figsize=(7, 3.6))
+    sns.boxplot(
+        data=long, x="panel", y="distance", hue="family", ax=axis, fliersize=1, palette=_palette()
+    )
+    axis.set_xlabel("")
+    axis.set_ylabel("distance of posterior sample\nto nearest vertex")
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def vanished_figure(table, path) -> None:
+    import seaborn as sns
+
+    from igr.reporting.figures import plt, save_figure
+
+    frame = table.copy()
+    frame["panel"] = frame["dataset"] + ", " + frame["architecture"]
+    frame["family"] = frame["family"].map(LABELS)
+    figure, axis = plt.subplots(figsize=(7, 3.2))
+    sns.barplot(
+        data=frame, x="panel", y="vanished_gradient_share", hue="family", ax=axis,
+        palette=_palette(),
+    )
+    axis.set_xlabel("")
+    axis.set_ylabel("share of test examples with\n||d psi / d params|| <= 1e-10")
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def summarize(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    records = load_records(args.evaluations)
+    table = main_table(records)
+    write_csv_atomic(args.table_csv, table)
+    write_text_atomic(args.table_markdown, markdown_table(table))
+    write_text_atomic(args.table_latex, latex_table(table))
+    write_text_atomic(args.claims, claims(table))
+    histories = []
+    for path in args.histories:
+        frame = pd.read_csv(path)
+        parts = Path(path).parts  # .../{dataset}/{architecture}/{family}/seed{seed}/history.csv
+        histories.append({"dataset": parts[-5], "architecture": parts[-4], "family": parts[-3], "frame": frame})
+    elbo_figure(histories, args.elbo_figure)
+    distance_figure(records, args.distance_figure)
+    vanished_figure(table, args.vanished_figure)
+    print(markdown_table(table))
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--evaluations", nargs="+", required=True)
+    parser.add_argument("--histories", nargs="+", required=True)
+    for name in ("table-csv", "table-markdown", "table-latex", "claims", "elbo-figure",
+                 "distance-figure", "vanished-figure"):
+        parser.add_argument(f"--{name}", required=True, type=Path)
+    parser.set_defaults(func=summarize)

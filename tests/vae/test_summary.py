@@ -1,0 +1,54 @@
+"""Aggregation of the VAE stage: mean +- sd over seeds, best marked, claim statements."""
+
+from __future__ import annotations
+
+import pytest
+
+from igr.io import write_json_atomic
+from igr.reporting.vae_summary import (
+    claims,
+    latex_table,
+    load_records,
+    main_table,
+    markdown_table,
+)
+
+
+def _record(folder, family, seed, bound, sd=1.0, n=10000):
+    path = folder / f"{family}_{seed}.json"
+    write_json_atomic(path, {
+        "settings": {"dataset": "mnist", "architecture": "linear", "family": family, "seed": seed},
+        "discrete_bound": bound, "discrete_bound_sd": sd, "test_examples": n,
+        "test_elbo": bound - 5, "vanished_gradient_share": 0.0,
+        "vertex_distance_median": 0.1, "vertex_distances_sample": [0.1, 0.2],
+        "discrete_bound_q": "exact",
+    })
+    return path
+
+
+def test_table_statistics_best_and_claims(tmp_path):
+    paths = [
+        _record(tmp_path, "gs", 1, -100.0), _record(tmp_path, "gs", 2, -102.0),
+        _record(tmp_path, "igr_i", 1, -95.0), _record(tmp_path, "igr_i", 2, -96.0),
+    ]
+    table = main_table(load_records(paths))
+    gs = table[table["family"] == "gs"].iloc[0]
+    igr = table[table["family"] == "igr_i"].iloc[0]
+    assert gs["discrete_bound_mean"] == pytest.approx(-101.0)
+    assert gs["discrete_bound_sd"] == pytest.approx(2**0.5)  # ddof = 1
+    assert bool(igr["best"]) and not bool(gs["best"])
+    assert "**-95.50 +- 0.71**" in markdown_table(table)
+    assert "\\textbf{-95.50 $\\pm$ 0.71}" in latex_table(table)
+    assert "mnist, linear: **supported**" in claims(table)
+
+
+def test_claim_inconclusive_within_noise_and_contradicted(tmp_path):
+    close = main_table(load_records([
+        _record(tmp_path, "gs", 1, -100.0, sd=50.0, n=100), _record(tmp_path, "igr_sb", 1, -99.0),
+    ]))
+    text = claims(close)
+    assert "**inconclusive**" in text and "one seed" in text
+    worse = main_table(load_records([
+        _record(tmp_path, "gs", 3, -90.0), _record(tmp_path, "igr_planar", 3, -99.0),
+    ]))
+    assert "**contradicted**" in claims(worse)
