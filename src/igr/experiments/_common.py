@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 from collections.abc import Sequence
@@ -52,3 +53,28 @@ def configure_threads(threads: int | None) -> None:
 def family_seed(seed: int, family: str) -> tuple[int, int]:
     """Stateless TF seed ``(seed, offset)`` of a family, independent of the other families."""
     return (int(seed), FAMILY_SEED_OFFSETS[family])
+
+
+def at_least(minimum: int):
+    """An argparse type: an integer >= `minimum`, else a usage error naming the value."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+positive_int = at_least(1)
+non_negative_int = at_least(0)
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a float > 0, else a usage error naming the value."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value

@@ -56,7 +56,13 @@ from typing import Any
 
 import numpy as np
 
-from igr.experiments._common import FAMILY_SEED_OFFSETS, configure_threads
+from igr.experiments._common import (
+    FAMILY_SEED_OFFSETS,
+    at_least,
+    configure_threads,
+    positive_float,
+    positive_int,
+)
 from igr.io import write_json_atomic
 
 TARGETS: tuple[str, ...] = ("poisson", "negative_binomial", "binomial", "fixed_pmf")
@@ -421,25 +427,7 @@ def _run_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _categories(text: str) -> int:
-    value = int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be >= 2, got {text}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -458,16 +446,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="target parameter (rate; total_count, probs; weights=w0,w1,...)",
     )
-    fit.add_argument("--gs-num-categories", nargs="+", type=_categories, required=True)
-    fit.add_argument("--gs-temperature", type=_positive_float, required=True)
-    fit.add_argument("--igr-sb-max-categories", type=_categories, required=True)
-    fit.add_argument("--igr-sb-temperature", type=_positive_float, required=True)
+    fit.add_argument("--gs-num-categories", nargs="+", type=at_least(2), required=True)
+    fit.add_argument("--gs-temperature", type=positive_float, required=True)
+    fit.add_argument("--igr-sb-max-categories", type=at_least(2), required=True)
+    fit.add_argument("--igr-sb-temperature", type=positive_float, required=True)
     fit.add_argument("--igr-sb-threshold", type=float, required=True)
     fit.add_argument("--igr-sb-quantile", type=float, required=True)
     fit.add_argument("--num-steps", type=int, required=True, help="Adam steps per fit")
-    fit.add_argument("--samples-per-step", type=_positive_int, required=True)
-    fit.add_argument("--learning-rate", type=_positive_float, required=True)
-    fit.add_argument("--eval-samples", type=_positive_int, required=True)
+    fit.add_argument("--samples-per-step", type=positive_int, required=True)
+    fit.add_argument("--learning-rate", type=positive_float, required=True)
+    fit.add_argument("--eval-samples", type=positive_int, required=True)
     fit.add_argument("--seed", type=int, required=True)
     fit.add_argument("--threads", type=int, default=None, help="TensorFlow threads")
     fit.add_argument("--output", required=True, type=Path, help="JSON file to write")

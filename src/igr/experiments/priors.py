@@ -36,7 +36,13 @@ from typing import Any
 
 import numpy as np
 
-from igr.experiments._common import configure_threads, divergences_from_uniform, family_seed
+from igr.experiments._common import (
+    configure_threads,
+    divergences_from_uniform,
+    family_seed,
+    positive_float,
+    positive_int,
+)
 from igr.io import read_json, write_csv_atomic, write_json_atomic
 
 FAMILIES: tuple[str, ...] = ("gs", "igr_i", "igr_planar", "igr_sb")
@@ -292,18 +298,6 @@ def _run_summarize_priors(args: argparse.Namespace) -> int:
 _ALL_OPTIONS = ("scale", *FAMILY_OPTIONS["igr_sb"])
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -316,12 +310,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     learn.add_argument("--family", required=True, choices=FAMILIES)
     learn.add_argument("--num-categories", required=True, type=int, metavar="K")
-    learn.add_argument("--scale", type=_positive_float, help="IGR-I/Planar: sigma0 of every coordinate")
-    learn.add_argument("--fit-temperature", type=_positive_float, help="IGR-SB: temperature of the relaxed samples")
+    learn.add_argument("--scale", type=positive_float, help="IGR-I/Planar: sigma0 of every coordinate")
+    learn.add_argument("--fit-temperature", type=positive_float, help="IGR-SB: temperature of the relaxed samples")
     learn.add_argument("--num-steps", type=int, help="IGR-SB: Adam steps")
-    learn.add_argument("--samples-per-step", type=_positive_int, help="IGR-SB: relaxed samples per step")
-    learn.add_argument("--learning-rate", type=_positive_float, help="IGR-SB: Adam learning rate")
-    learn.add_argument("--eval-samples", type=_positive_int, help="IGR-SB: samples of the Monte-Carlo argmax law")
+    learn.add_argument("--samples-per-step", type=positive_int, help="IGR-SB: relaxed samples per step")
+    learn.add_argument("--learning-rate", type=positive_float, help="IGR-SB: Adam learning rate")
+    learn.add_argument("--eval-samples", type=positive_int, help="IGR-SB: samples of the Monte-Carlo argmax law")
     learn.add_argument("--seed", type=int, help="IGR-SB: seed of the stateless per-step seeds")
     learn.add_argument("--threads", type=int, default=None, help="TensorFlow threads")
     learn.add_argument("--output", required=True, type=Path, help="JSON file to write")

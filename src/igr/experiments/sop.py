@@ -33,7 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from igr.experiments._common import configure_threads
+from igr.experiments._common import (
+    configure_threads,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from igr.io import read_json, write_json_atomic
 
 #: Families of the binary units (igr.models.sop.SOP_FAMILIES; kept here so that building
@@ -281,34 +286,16 @@ def _run_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
 
 
 def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--num-samples", type=_positive_int, default=1000, help="M")
-    parser.add_argument("--eval-batch-size", type=_positive_int, default=50)
+    parser.add_argument("--num-samples", type=positive_int, default=1000, help="M")
+    parser.add_argument("--eval-batch-size", type=positive_int, default=50)
     parser.add_argument(
-        "--eval-examples", type=_non_negative_int, default=0, help="0: all"
+        "--eval-examples", type=non_negative_int, default=0, help="0: all"
     )
-    parser.add_argument("--num-predictions", type=_positive_int, default=8)
+    parser.add_argument("--num-predictions", type=positive_int, default=8)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -328,21 +315,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--dataset", required=True, help="mnist (paper) or digits (offline)")
     t.add_argument("--data-dir", default=None)
     t.add_argument(
-        "--hidden-units", type=_positive_int, required=True, help="paper: 240"
+        "--hidden-units", type=positive_int, required=True, help="paper: 240"
     )
-    t.add_argument("--temperature", type=_positive_float, required=True)
+    t.add_argument("--temperature", type=positive_float, required=True)
     t.add_argument(
-        "--planar-layers", type=_positive_int, default=2, help="igr_planar only"
+        "--planar-layers", type=positive_int, default=2, help="igr_planar only"
     )
-    t.add_argument("--epochs", type=_positive_int, required=True)
-    t.add_argument("--batch-size", type=_positive_int, default=100)
+    t.add_argument("--epochs", type=positive_int, required=True)
+    t.add_argument("--batch-size", type=positive_int, default=100)
     t.add_argument(
-        "--learning-rate", type=_positive_float, default=1e-3, help="initial rate"
+        "--learning-rate", type=positive_float, default=1e-3, help="initial rate"
     )
-    t.add_argument("--learning-rate-decay", type=_positive_float, default=1e-3)
-    t.add_argument("--learning-rate-floor", type=_positive_float, default=1e-4)
+    t.add_argument("--learning-rate-decay", type=positive_float, default=1e-3)
+    t.add_argument("--learning-rate-floor", type=positive_float, default=1e-4)
     t.add_argument("--seed", type=int, required=True)
-    t.add_argument("--checkpoint-every", type=_positive_int, default=10, help="epochs")
+    t.add_argument("--checkpoint-every", type=positive_int, default=10, help="epochs")
     t.add_argument("--threads", type=int, default=None)
     t.add_argument(
         "--run-dir", required=True, type=Path, help="checkpoints and history"

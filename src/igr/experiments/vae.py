@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from igr.experiments._common import configure_threads
+from igr.experiments._common import configure_threads, positive_float, positive_int
 from igr.io import read_json, write_json_atomic
 
 FAMILIES = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
@@ -251,18 +251,6 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -279,20 +267,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
                    help="default: bernoulli for binarised datasets, else gaussian")
     t.add_argument("--prior", required=True, type=Path, help="priors-stage JSON file")
-    t.add_argument("--temperature", required=True, type=_positive_float)
-    t.add_argument("--num-variables", type=_positive_int, default=20)
-    t.add_argument("--num-categories", type=_positive_int, default=10, help="K (K_max if truncated)")
-    t.add_argument("--planar-layers", type=_positive_int, default=2)
-    t.add_argument("--threshold", type=_positive_float, default=0.9, help="truncated IGR-SB")
-    t.add_argument("--quantile", type=_positive_float, default=0.75, help="truncated IGR-SB")
-    t.add_argument("--epochs", required=True, type=_positive_int)
-    t.add_argument("--batch-size", type=_positive_int, default=100)
-    t.add_argument("--learning-rate", type=_positive_float, default=1e-4)
+    t.add_argument("--temperature", required=True, type=positive_float)
+    t.add_argument("--num-variables", type=positive_int, default=20)
+    t.add_argument("--num-categories", type=positive_int, default=10, help="K (K_max if truncated)")
+    t.add_argument("--planar-layers", type=positive_int, default=2)
+    t.add_argument("--threshold", type=positive_float, default=0.9, help="truncated IGR-SB")
+    t.add_argument("--quantile", type=positive_float, default=0.75, help="truncated IGR-SB")
+    t.add_argument("--epochs", required=True, type=positive_int)
+    t.add_argument("--batch-size", type=positive_int, default=100)
+    t.add_argument("--learning-rate", type=positive_float, default=1e-4)
     t.add_argument("--seed", required=True, type=int)
-    t.add_argument("--checkpoint-every", type=_positive_int, default=1)
-    t.add_argument("--eval-every", type=_positive_int, default=1)
+    t.add_argument("--checkpoint-every", type=positive_int, default=1)
+    t.add_argument("--eval-every", type=positive_int, default=1)
     t.add_argument("--eval-examples", type=int, default=0, help="test examples per epoch (0: all)")
-    t.add_argument("--eval-batch-size", type=_positive_int, default=500)
+    t.add_argument("--eval-batch-size", type=positive_int, default=500)
     t.add_argument("--jit", action="store_true", help="compile the step with XLA")
     t.add_argument("--threads", type=int, default=None)
     t.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)
@@ -304,13 +292,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e = commands.add_parser("evaluate", help="test ELBO, discrete bound and diagnostics")
     e.add_argument("train_record", type=Path, help="JSON written by igr vae train")
     e.add_argument("--data-dir", default=None)
-    e.add_argument("--num-importance-samples", type=_positive_int, default=100)
-    e.add_argument("--argmax-samples", type=_positive_int, default=1000,
+    e.add_argument("--num-importance-samples", type=positive_int, default=100)
+    e.add_argument("--argmax-samples", type=positive_int, default=1000,
                    help="Monte-Carlo draws of q(b|x) (IGR-Planar, IGR-SB)")
     e.add_argument("--eval-examples", type=int, default=0, help="test examples (0: all)")
-    e.add_argument("--batch-size", type=_positive_int, default=500)
-    e.add_argument("--bound-batch-size", type=_positive_int, default=50)
-    e.add_argument("--distance-subsample", type=_positive_int, default=2000)
+    e.add_argument("--batch-size", type=positive_int, default=500)
+    e.add_argument("--bound-batch-size", type=positive_int, default=50)
+    e.add_argument("--distance-subsample", type=positive_int, default=2000)
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--output", required=True, type=Path)
     e.set_defaults(func=evaluate)
