@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from igr.experiments._common import (
+    at_least,
     configure_threads,
     divergences_from_uniform,
     family_seed,
@@ -309,7 +310,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     learn.add_argument("--family", required=True, choices=FAMILIES)
-    learn.add_argument("--num-categories", required=True, type=int, metavar="K")
+    learn.add_argument("--num-categories", required=True, type=at_least(2), metavar="K")
     learn.add_argument("--scale", type=positive_float, help="IGR-I/Planar: sigma0 of every coordinate")
     learn.add_argument("--fit-temperature", type=positive_float, help="IGR-SB: temperature of the relaxed samples")
     learn.add_argument("--num-steps", type=int, help="IGR-SB: Adam steps")

@@ -22,7 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from igr.experiments._common import configure_threads, family_seed
+from igr.experiments._common import (
+    at_least,
+    configure_threads,
+    family_seed,
+    positive_int,
+)
 from igr.io import read_json, write_csv_atomic
 
 FAMILIES: tuple[str, ...] = ("gs", "igr_i")
@@ -165,9 +170,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--num-categories", required=True, type=int, metavar="K")
+    parser.add_argument("--num-categories", required=True, type=at_least(2), metavar="K")
     parser.add_argument("--temperatures", required=True, nargs="+", type=_temperature)
-    parser.add_argument("--num-samples", required=True, type=int)
+    parser.add_argument("--num-samples", required=True, type=positive_int)
     parser.add_argument("--seed", required=True, type=int)
     parser.add_argument("--families", required=True, nargs="+", choices=FAMILIES)
     parser.add_argument("--igr-i-prior", type=Path, help="IGR-I prior JSON (igr learn-prior)")
