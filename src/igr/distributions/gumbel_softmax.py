@@ -30,7 +30,7 @@ from tensorflow_probability.python.internal import (
 )
 from tensorflow_probability.python.internal import prefer_static as ps
 
-from igr.distributions._checks import check_event_size, check_positive
+from igr.distributions._checks import as_parameter, check_event_size, check_positive
 from igr.distributions._sampling import sample_shape_vector
 
 
@@ -77,14 +77,8 @@ class GumbelSoftmax(distribution_lib.AutoCompositeTensorDistribution):
             check_event_size("logits", logits, 2, "the number of categories K")
             check_positive("temperature", temperature)
             dtype = dtype_util.common_dtype([logits, temperature], dtype_hint=tf.float32)
-            self._logits = (
-                logits if isinstance(logits, tf.Variable) else tf.convert_to_tensor(logits, dtype)
-            )
-            self._temperature = (
-                temperature
-                if isinstance(temperature, tf.Variable)
-                else tf.convert_to_tensor(temperature, dtype)
-            )
+            self._logits = as_parameter(logits, dtype, "logits")
+            self._temperature = as_parameter(temperature, dtype, "temperature")
             self._straight_through = bool(straight_through)
             super().__init__(
                 dtype=dtype,

@@ -58,6 +58,18 @@ def _gaussian_base(loc, scale, validate_args):
     )
 
 
+class _GaussianParameters:
+    """`loc` and `scale` of a family whose `distribution` is `Independent(Normal(loc, scale))`."""
+
+    @property
+    def loc(self):
+        return self.distribution.distribution.loc
+
+    @property
+    def scale(self):
+        return self.distribution.distribution.scale
+
+
 class _SoftmaxPlusPlusFamily(td.TransformedDistribution):
     """Shared behaviour: argmax of psi is argmax of `[lambda, tau log delta]`."""
 
@@ -90,7 +102,7 @@ class _SoftmaxPlusPlusFamily(td.TransformedDistribution):
         return monte_carlo_argmax_probs(self.sample_argmax, self.num_categories, num_samples, seed)
 
 
-class IGRI(_SoftmaxPlusPlusFamily):
+class IGRI(_GaussianParameters, _SoftmaxPlusPlusFamily):
     """IGR-I: `psi = softmax++_tau(kappa)`, `kappa ~ N(loc, diag scale^2)`.
 
     Args:
@@ -131,14 +143,6 @@ class IGRI(_SoftmaxPlusPlusFamily):
             temperature=_positive(),
             delta=_positive(),
         )
-
-    @property
-    def loc(self):
-        return self.distribution.distribution.loc
-
-    @property
-    def scale(self):
-        return self.distribution.distribution.scale
 
     def _noise_and_lambda(self, sample_shape, seed):
         scale = tf.convert_to_tensor(self.scale)

@@ -34,6 +34,7 @@ from tensorflow_probability.python.internal import (
 from tensorflow_probability.python.internal import prefer_static as ps
 
 from igr.distributions._checks import (
+    as_parameter,
     as_tensor,
     check_broadcastable,
     check_event_size,
@@ -46,6 +47,7 @@ from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, monte_carlo_argmax_
 from igr.distributions.igr_gaussian import (
     _as_dtype,
     _gaussian_base,
+    _GaussianParameters,
     _positive,
     _positive_event,
 )
@@ -58,7 +60,7 @@ from igr.distributions.stick_breaking import (
 )
 
 
-class IGRSB(td.TransformedDistribution):
+class IGRSB(_GaussianParameters, td.TransformedDistribution):
     """Finite IGR-SB over K categories.
 
     Args:
@@ -94,14 +96,6 @@ class IGRSB(td.TransformedDistribution):
             scale=_positive_event(),
             temperature=_positive(),
         )
-
-    @property
-    def loc(self):
-        return self.distribution.distribution.loc
-
-    @property
-    def scale(self):
-        return self.distribution.distribution.scale
 
     @property
     def temperature(self):
@@ -214,12 +208,8 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
             check_positive("temperature", temperature)
             self._threshold = check_open_unit_interval("threshold", threshold)
             self._quantile = check_open_unit_interval("quantile", quantile, include_one=True)
-            self._loc = (
-                tf.convert_to_tensor(loc, dtype) if not isinstance(loc, tf.Variable) else loc
-            )
-            self._scale = (
-                tf.convert_to_tensor(scale, dtype) if not isinstance(scale, tf.Variable) else scale
-            )
+            self._loc = as_parameter(loc, dtype, "loc")
+            self._scale = as_parameter(scale, dtype, "scale")
             self._temperature = _as_dtype(temperature, dtype)
             super().__init__(
                 dtype=dtype,
