@@ -3,12 +3,17 @@
 Run: `python benchmarks/bench_distributions.py` (add `--quick` for fewer repeats).
 
 Every variant is one compiled `tf.function` step on the same shapes: draw S relaxed samples
-for a batch of B examples with V discrete variables of K categories from parameters that an
-encoder would output and evaluate their log density (`experimental_sample_and_log_prob`,
-which for TFP's class is its default `sample` then `log_prob`), and take the gradient of
-`sum(log_prob) + sum(psi * c)` with respect to the parameters. TFP's
+for a batch of B examples with V discrete variables of K categories and evaluate their log
+density (`experimental_sample_and_log_prob`, which for TFP's class is its default `sample`
+then `log_prob`), and take the gradient of `sum(log_prob) + sum(psi * c)` with respect to the
+family's own parameters: GS's logits; IGR's `loc` and `scale`. TFP's
 `RelaxedOneHotCategorical` (Gumbel-Softmax) is the baseline measured in the same run, and the
 script prints each family's speed as a ratio to it (> 1 is faster).
+
+`--softplus-scale` instead makes IGR's scale `softplus(raw)` of an unconstrained variable, as
+an encoder head would; that charges the head (a softplus and its sigmoid gradient, about a
+fifth of the IGR step at K = 50) to the family. `benchmarks/bench_vae.py` measures whole VAE
+steps, heads included.
 
 Targets (issue 2): IGR-I >= 1.0x; truncated IGR-SB >= 0.5x.
 """
@@ -36,19 +41,21 @@ from igr.distributions import (  # noqa: E402
 TEMPERATURE = 0.5
 
 
-def make_step(family: str, shape, jit_compile: bool = False):
-    """A compiled step for `family` at shape (S, B, V, K); returns (step, variables)."""
+def make_step(family: str, shape, jit_compile: bool = False, softplus_scale: bool = False):
+    """A compiled step for `family` at shape (S, B, V, K)."""
     num_samples, batch, num_vars, k = shape
     rng = np.random.default_rng(0)
     logits = tf.Variable(rng.normal(size=(batch, num_vars, k)).astype(np.float32))
     loc = tf.Variable(rng.normal(size=(batch, num_vars, k - 1)).astype(np.float32))
-    raw_scale = tf.Variable(np.zeros((batch, num_vars, k - 1), np.float32))
+    # Direct: scale 1 as the variable; softplus head: softplus(0.5413) = 1.
+    initial_scale = 0.5413 if softplus_scale else 1.0
+    raw_scale = tf.Variable(np.full((batch, num_vars, k - 1), initial_scale, np.float32))
     flow = tf.Variable(rng.normal(0, 0.1, size=(num_vars, 2, k - 1)).astype(np.float32))
     flow_b = tf.Variable(np.zeros((num_vars, 2), np.float32))
     weights = tf.constant(rng.normal(size=(k,)).astype(np.float32))
 
     def distribution():
-        scale = tf.math.softplus(raw_scale)
+        scale = tf.math.softplus(raw_scale) if softplus_scale else raw_scale
         if family == "tfp_relaxed_one_hot":
             return tfp.distributions.RelaxedOneHotCategorical(TEMPERATURE, logits=logits)
         if family == "gs":
@@ -100,13 +107,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--xla", action="store_true", help="compile every step with XLA")
+    parser.add_argument(
+        "--softplus-scale",
+        action="store_true",
+        help="IGR scale = softplus(variable), an encoder head charged to the family",
+    )
     args = parser.parse_args()
-    repeats = 3 if args.quick else 9
+    repeats = 3 if args.quick else 15
     shapes = [(1, 100, 20, 10), (1, 100, 20, 50)]
     print(f"{'shape (S,B,V,K)':<18} {'family':<22} {'ms/step':>9} {'vs TFP':>8}")
     for shape in shapes:
         # Interleave the measurements round by round so drift hits every family alike.
-        steps = {family: make_step(family, shape, args.xla) for family in FAMILIES}
+        steps = {
+            family: make_step(family, shape, args.xla, args.softplus_scale) for family in FAMILIES
+        }
         times = {family: [] for family in FAMILIES}
         for _ in range(repeats):
             for family, step in steps.items():
@@ -116,6 +130,8 @@ def main() -> None:
         for family in FAMILIES:
             ratio = baseline / medians[family]
             print(f"{str(shape):<18} {family:<22} {1e3 * medians[family]:>9.3f} {ratio:>7.2f}x")
+    scale = "softplus(variable)" if args.softplus_scale else "the variable itself"
+    print(f"IGR scale: {scale}")
     print("ratio = TFP time / family time; targets: igr_i >= 1.00x, igr_sb_truncated >= 0.50x")
 
 

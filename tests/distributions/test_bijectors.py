@@ -169,3 +169,51 @@ def test_invalid_bijector_parameters_raise_value_errors():
         TemperedSoftmax(-0.5)
     with pytest.raises(ValueError, match="do not broadcast"):
         PlanarFlow(tf.zeros([3, 4]), tf.zeros([2, 4]), tf.zeros([3]))
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_pivot_softmax_gradient_and_hessian_match_autodiff(scale):
+    from igr.distributions.softmax_plus_plus import pivot_softmax_and_log_volume
+
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(0, scale, (4, 6)))
+    weights = tf.constant(rng.normal(size=7))
+    direction = tf.constant(rng.normal(size=(4, 6)))
+
+    def reference(x):
+        log_psi = tf.math.log_softmax(tf.concat([x, tf.zeros([4, 1], x.dtype)], -1))
+        return tf.math.exp(log_psi), tf.reduce_sum(log_psi, -1)
+
+    def gradient_and_hvp(function):
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                psi, volume = function(x)
+                objective = tf.reduce_sum(psi * weights) + tf.reduce_sum(tf.sin(volume / scale))
+            gradient = inner.gradient(objective, x)
+            along = tf.reduce_sum(gradient * direction)
+        return psi, volume, gradient, outer.gradient(along, x)
+
+    for ours, expected in zip(
+        gradient_and_hvp(pivot_softmax_and_log_volume), gradient_and_hvp(reference)
+    ):
+        np.testing.assert_allclose(ours, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("include_total", [False, True])
+def test_exclusive_prefix_sums_match_cumsum_with_gradients(include_total):
+    from igr.distributions.stick_breaking import exclusive_prefix_sums
+
+    x = tf.constant(np.random.default_rng(4).normal(size=(2, 3, 9)))
+    expected = np.cumsum(np.concatenate([np.zeros((2, 3, 1)), x.numpy()], -1), -1)
+    expected = expected if include_total else expected[..., :-1]
+    weights = tf.constant(np.arange(1.0, expected.shape[-1] + 1))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        sums = exclusive_prefix_sums(x, include_total=include_total)
+        objective = tf.reduce_sum(sums * weights)
+    np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
+    # d/dx_j of sum_k w_k sum_{i<k} x_i is the sum of the weights after j.
+    later = np.append(np.cumsum(weights.numpy()[::-1])[::-1], 0.0)
+    np.testing.assert_allclose(tape.gradient(objective, x)[0, 0], later[1:10], rtol=1e-12)

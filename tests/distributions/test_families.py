@@ -123,6 +123,22 @@ def test_truncated_log_prob_equals_finite_igr_sb_of_the_kept_categories():
     )
 
 
+def test_truncated_sample_and_log_prob_match_log_prob_under_the_batch_truncation():
+    rng = np.random.default_rng(2)
+    loc = tf.constant(rng.normal(-0.5, 1.0, (3, 14)), F64)
+    scale = tf.constant(rng.uniform(0.5, 1.5, (3, 14)), F64)
+    truncated = TruncatedIGRSB(loc, scale, tf.constant(0.4, F64), threshold=0.9, quantile=0.5)
+    draws, log_prob = truncated._draw([6], tf.constant([5, 6]))
+    m = int(draws.num_categories)
+    assert 2 <= m < 15
+    np.testing.assert_allclose(
+        log_prob, truncated.log_prob(tf.identity(draws.psi), num_categories=m), rtol=1e-9
+    )
+    # The same draws through the finite IGR-SB of the first m categories.
+    finite = IGRSB(loc[:, : m - 1], scale[:, : m - 1], tf.constant(0.4, F64))
+    np.testing.assert_allclose(log_prob, finite.log_prob(draws.psi[..., :m]), rtol=1e-9)
+
+
 def test_families_compile_with_xla_for_a_training_step():
     loc = tf.Variable(tf.zeros([8, 20, 9]))
     prior = IGRI(tf.zeros([20, 9]), tf.ones([20, 9]), 0.5)

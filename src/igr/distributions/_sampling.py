@@ -17,17 +17,23 @@ from tensorflow_probability.python.internal import samplers
 
 
 def standard_normal(shape, dtype, seed):
-    """N(0, 1) draws of `shape` (last axis split into cos and sin halves) from a stateless seed."""
+    """N(0, 1) draws of `shape` from a stateless seed, by Box-Muller on one flat block.
+
+    The cos and sin halves are laid out one after the other over the whole block and then
+    reshaped, so no slicing is needed along the (short) last axis; draws are i.i.d., so the
+    layout does not change their law.
+    """
     shape = ps.convert_to_shape_tensor(shape, tf.int32)
-    size = shape[-1]
+    size = ps.reduce_prod(shape)
     half = (size + 1) // 2
-    uniform_shape = ps.concat([[2], shape[:-1], [half]], axis=0)
     tiny = np.finfo(dtype.as_numpy_dtype).tiny
-    uniform = samplers.uniform(uniform_shape, minval=tiny, maxval=1.0, dtype=dtype, seed=seed)
+    uniform = samplers.uniform([2, half], minval=tiny, maxval=1.0, dtype=dtype, seed=seed)
     radius = tf.math.sqrt(-2.0 * tf.math.log(uniform[0]))
     angle = (2.0 * math.pi) * uniform[1]
-    normal = tf.concat([radius * tf.math.cos(angle), radius * tf.math.sin(angle)], axis=-1)
-    return normal[..., :size]
+    normal = tf.concat([radius * tf.math.cos(angle), radius * tf.math.sin(angle)], axis=0)
+    if not (isinstance(size, (int, np.integer)) and size % 2 == 0):
+        normal = normal[:size]
+    return tf.reshape(normal, shape)
 
 
 def sample_shape_vector(sample_shape):
@@ -40,3 +46,26 @@ def gaussian_draw(loc, scale, sample_shape, seed):
     shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc + scale)], 0)
     noise = standard_normal(shape, loc.dtype, seed)
     return noise, loc + scale * noise
+
+
+def gaussian_log_density(noise, scale, active=None):
+    """`sum_k log N(loc_k + scale_k noise_k; loc_k, scale_k)` over the last axis.
+
+    `= -sum_k noise_k^2 / 2 - sum_k log scale_k - (n / 2) log(2 pi)`; the `log scale` sum is
+    taken on the parameters' own shape (once, not once per sample). With `active` (a boolean
+    mask of the last axis), only the active entries count.
+    """
+    if active is not None:
+        per_entry = -0.5 * tf.square(noise) - tf.math.log(scale) - 0.5 * math.log(2.0 * math.pi)
+        return tf.reduce_sum(tf.where(active, per_entry, tf.zeros_like(per_entry)), axis=-1)
+    log_scale = tf.math.log(scale)
+    if log_scale.shape[-1:] != noise.shape[-1:] or noise.shape[-1] is None:
+        event = ps.shape(noise)[-1:]
+        log_scale = tf.broadcast_to(log_scale, ps.concat([ps.shape(log_scale)[:-1], event], 0))
+    num_coordinates = ps.cast(ps.shape(noise)[-1], noise.dtype)
+    return (
+        -0.5 * tf.reduce_sum(tf.square(noise), axis=-1)
+        - tf.reduce_sum(log_scale, axis=-1)
+        - num_coordinates * (0.5 * math.log(2.0 * math.pi))
+    )
+

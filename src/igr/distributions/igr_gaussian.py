@@ -13,8 +13,7 @@ is computed in lambda space, where it is exact and numerically safe.
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 import tensorflow as tf
 from tensorflow_probability.python.bijectors import chain as chain_bijector
 from tensorflow_probability.python.bijectors import softplus as softplus_bijector
@@ -30,7 +29,7 @@ from igr.distributions._checks import (
     check_positive,
     static_shape,
 )
-from igr.distributions._sampling import gaussian_draw
+from igr.distributions._sampling import gaussian_draw, gaussian_log_density
 from igr.distributions.argmax import (
     DEFAULT_ARGMAX_SAMPLES,
     igr_i_argmax_probs,
@@ -39,6 +38,7 @@ from igr.distributions.argmax import (
 from igr.distributions.planar import PlanarFlow
 from igr.distributions.softmax_plus_plus import (
     SoftmaxPlusPlus,
+    pivot_softmax_and_log_volume,
     softmax_plus_plus_logits,
 )
 
@@ -154,19 +154,19 @@ class IGRI(_GaussianParameters, _SoftmaxPlusPlusFamily):
         return self.bijector.forward(lam)  # through the bijector, so its cache knows lambda
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-        # Fused: log N(lambda) from the standard-normal noise; with x = lambda / tau - log delta
-        # and L = log(1 + sum_j exp x_j), log psi = (x - L, -L), so sum_k log psi_k = sum x - K L.
+        # Fused: log N(lambda) from the standard-normal noise, and with
+        # x = lambda / tau - log delta, psi = softmax([x, 0]) and
+        # log |det| = -(K-1) log tau + sum_k log psi_k from one log_softmax.
         noise, lam, scale = self._noise_and_lambda(sample_shape, seed)
-        temperature = as_tensor(self.bijector.temperature, lam.dtype)[..., tf.newaxis]
-        log_delta = tf.math.log(as_tensor(self.bijector.delta, lam.dtype))[..., tf.newaxis]
-        x = lam / temperature - log_delta
-        log_normaliser = tf.math.softplus(tf.reduce_logsumexp(x, axis=-1, keepdims=True))
-        psi = tf.concat([tf.math.exp(x - log_normaliser), tf.math.exp(-log_normaliser)], -1)
+        temperature = as_tensor(self.bijector.temperature, lam.dtype)
+        x = lam * tf.math.reciprocal(temperature)[..., tf.newaxis]
+        if not _is_one(self.bijector.delta):
+            x = x - tf.math.log(as_tensor(self.bijector.delta, lam.dtype))[..., tf.newaxis]
+        psi, sum_log_psi = pivot_softmax_and_log_volume(x)
         num_coordinates = ps.cast(ps.shape(lam)[-1], lam.dtype)
-        sum_log_psi = tf.reduce_sum(x, -1) - (num_coordinates + 1.0) * log_normaliser[..., 0]
         log_prob = (
-            tf.reduce_sum(-0.5 * tf.square(noise) - tf.math.log(scale), axis=-1)
-            - num_coordinates * (0.5 * math.log(2.0 * math.pi) - tf.math.log(temperature[..., 0]))
+            gaussian_log_density(noise, scale)
+            + num_coordinates * tf.math.log(temperature)
             - sum_log_psi
         )
         return psi, log_prob
@@ -250,6 +250,12 @@ def _positive_event():
         event_ndims=1,
         default_constraining_bijector_fn=lambda: softplus_bijector.Softplus(),
     )
+
+
+def _is_one(value) -> bool:
+    """True when `value` is statically known to be 1 everywhere (then `log value` is skipped)."""
+    static = tf.get_static_value(value)
+    return static is not None and bool(np.all(static == 1))
 
 
 def _as_dtype(value, dtype):

@@ -42,7 +42,7 @@ from igr.distributions._checks import (
     check_positive,
     check_same_static,
 )
-from igr.distributions._sampling import gaussian_draw
+from igr.distributions._sampling import gaussian_draw, gaussian_log_density
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, monte_carlo_argmax_probs
 from igr.distributions.igr_gaussian import (
     _as_dtype,
@@ -51,11 +51,14 @@ from igr.distributions.igr_gaussian import (
     _positive,
     _positive_event,
 )
+from igr.distributions.softmax_plus_plus import pad_last
 from igr.distributions.stick_breaking import (
     StickBreaking,
     TemperedSoftmax,
+    exclusive_prefix_sums,
     log_stick_pieces,
-    stick_breaking_log_det,
+    log_sticks,
+    sum_first_categories,
     tempered_softmax_log_det,
 )
 
@@ -118,19 +121,16 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
         return tf.where(in_support, log_prob, tf.constant(-float("inf"), log_prob.dtype))
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-        # Fused: log N(kappa) from the noise, both log-dets from kappa and log_softmax.
+        # Fused: log N(kappa) from the noise; the stick-breaking log-det is the sum of the
+        # log pieces, the tempered-softmax one comes from log_softmax.
         loc = tf.convert_to_tensor(self.loc)
         scale = tf.convert_to_tensor(self.scale)
         noise, kappa = gaussian_draw(loc, scale, sample_shape, seed)
         temperature = as_tensor(self.temperature, loc.dtype)
-        log_psi = tf.math.log_softmax(
-            tf.math.exp(log_stick_pieces(kappa)) / temperature[..., tf.newaxis], axis=-1
-        )
-        log_normal = tf.reduce_sum(
-            -0.5 * tf.square(noise) - tf.math.log(scale) - 0.5 * math.log(2.0 * math.pi), -1
-        )
-        log_det = stick_breaking_log_det(kappa) + tempered_softmax_log_det(log_psi, temperature)
-        return tf.math.exp(log_psi), log_normal - log_det
+        log_pieces = log_stick_pieces(kappa)
+        log_psi = tf.math.log_softmax(tf.math.exp(log_pieces) / temperature[..., tf.newaxis])
+        log_det = tf.reduce_sum(log_pieces, -1) + tempered_softmax_log_det(log_psi, temperature)
+        return tf.math.exp(log_psi), gaussian_log_density(noise, scale) - log_det
 
     def sample_argmax(self, n, seed=None):
         """Argmax categories [n, ...]: argmax of psi is the argmax of the pieces."""
@@ -153,19 +153,18 @@ class TruncatedSample(NamedTuple):
     cap_hit: tf.Tensor  # scalar bool: the quantile wanted more than K_max - 1 sticks
 
 
-def truncation_num_categories(log_pieces, threshold, quantile, max_categories):
-    """`(m, cap_hit)`: categories kept for a batch of full (untruncated) pieces [..., K_max].
+def truncation_num_categories(log_prefix, threshold, quantile, max_categories):
+    """`(m, cap_hit)`: categories kept for a batch, from the untruncated `P` [..., K_max].
 
-    Per draw and variable, `n = 1 + min{j : eta_1 + ... + eta_j >= threshold}` (1-based j over
-    the first K_max - 1 pieces; `K_max` when the threshold is never reached). `n*` is the
-    q-quantile of n over every draw and variable, capped at K_max - 1, and `m = n* + 1`.
+    `P_j = sum_{i<j} log(1 - v_i)` (j = 0..K_max-1), so the first j pieces hold the mass
+    `S_j = 1 - exp(P_j)`. Per draw and variable,
+    `n = 1 + min{j >= 1 : S_j >= threshold}`, or `K_max` when the threshold is never reached;
+    as P never increases, `n = min(1 + #{j : P_j > log(1 - threshold)}, K_max)`. `n*` is the
+    q-quantile of n over every draw and variable (the 'higher' one: element
+    `ceil(q (N - 1))` of the sorted n), capped at K_max - 1, and `m = n* + 1`.
     """
-    pieces = tf.math.exp(log_pieces[..., :-1])
-    reached = tf.math.cumsum(pieces, axis=-1) >= threshold
-    first = tf.argmax(tf.cast(reached, tf.int32), axis=-1, output_type=tf.int32) + 1
-    never = tf.logical_not(tf.reduce_any(reached, axis=-1))
-    n = tf.where(never, max_categories - 1, first) + 1
-    # The q-quantile with 'higher' interpolation: element ceil(q (N - 1)) of the sorted n.
+    unreached = tf.cast(log_prefix > math.log1p(-threshold), tf.int32)
+    n = tf.minimum(tf.reduce_sum(unreached, axis=-1) + 1, max_categories)
     flat = tf.sort(tf.reshape(n, [-1]))
     last = tf.cast(tf.size(flat) - 1, tf.float32)
     n_star = tf.gather(flat, tf.cast(tf.math.ceil(quantile * last), tf.int32))
@@ -264,43 +263,38 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
     def _draw(self, sample_shape, seed):
         """One fused pass: draws, truncation, psi and the log density under that truncation.
 
-        With `P_k = sum_{j<k} log(1 - v_j)` (k = 1..K_max), the kept pieces are
-        `log eta_k = log v_k + P_k` for k < m - 1, the remainder at index m - 1 is `P_{m-1}`,
-        and the log density is the masked sum over the m - 1 sticks in use of
-        `log N(kappa_k) - [log v_k + log(1 - v_k) + P_k]`, minus the tempered-softmax term
-        `log m - (m - 1) log tau + sum_{k<m} log psi_k`.
+        With `P_k = sum_{j<k} log(1 - v_j)` (k = 0..K_max-1), the kept pieces are
+        `log eta_k = log v_k + P_k` for k < m - 1, the remainder at index m - 1 is `P_{m-1}`
+        and later entries are empty. The log density of the finite IGR-SB of those m
+        categories is `sum_{k<m-1} log N(kappa_k) - sum_{k<m} log eta_k` (the stick-breaking
+        log-det) minus the tempered-softmax term `log m - (m-1) log tau + sum_{k<m} log psi_k`.
         """
         loc, scale = tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale)
         noise, kappa = gaussian_draw(loc, scale, sample_shape, seed)
-        log_v, log_one_minus_v = -tf.math.softplus(-kappa), -tf.math.softplus(kappa)
-        prefix = tf.math.cumsum(
-            tf.concat([tf.zeros_like(log_v[..., :1]), log_one_minus_v], -1), axis=-1
-        )  # P_k for k = 1..K_max, [..., K_max]
-        log_v_padded = tf.concat([log_v, tf.zeros_like(log_v[..., :1])], -1)
+        log_v, log_one_minus_v = log_sticks(kappa)
+        prefix = exclusive_prefix_sums(log_one_minus_v, include_total=True)
         m, cap_hit = truncation_num_categories(
-            prefix + log_v_padded, self._threshold, self._quantile, self.max_categories
+            prefix, self._threshold, self._quantile, self.max_categories
         )
         index = tf.range(self.max_categories)
+        in_use = index <= m - 1
+        neg_inf = tf.constant(-float("inf"), loc.dtype)
         log_pieces = tf.where(
-            index <= m - 1,
-            prefix + tf.where(index < m - 1, log_v_padded, tf.zeros_like(log_v_padded)),
-            tf.constant(-float("inf"), loc.dtype),
+            index < m - 1, prefix + pad_last(log_v), tf.where(in_use, prefix, neg_inf)
         )
         temperature = as_tensor(self._temperature, loc.dtype)
         pieces = tf.math.exp(log_pieces)
         log_psi = tf.math.log_softmax(
-            tf.where(index <= m - 1, pieces / temperature[..., tf.newaxis], log_pieces), axis=-1
+            tf.where(in_use, pieces / temperature[..., tf.newaxis], neg_inf), axis=-1
         )
-        per_stick = (
-            -0.5 * tf.square(noise)
-            - tf.math.log(scale)
-            - 0.5 * math.log(2.0 * math.pi)
-            - (log_v + log_one_minus_v + prefix[..., :-1])
+        zeros = tf.zeros_like(log_psi)
+        m_float = tf.cast(m, loc.dtype)
+        log_prob = (
+            gaussian_log_density(noise, scale, active=index[:-1] < m - 1)
+            - tf.reduce_sum(tf.where(in_use, log_pieces + log_psi, zeros), axis=-1)
+            - tf.math.log(m_float)
+            + (m_float - 1.0) * tf.math.log(temperature)
         )
-        active = index[:-1] < m - 1
-        log_prob = tf.reduce_sum(
-            tf.where(active, per_stick, tf.zeros_like(per_stick)), axis=-1
-        ) - tempered_softmax_log_det(log_psi, temperature, m)
         draws = TruncatedSample(tf.math.exp(log_psi), log_psi, kappa, pieces, m, cap_hit)
         return draws, log_prob
 
@@ -328,7 +322,7 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         tau = as_tensor(self._temperature, psi.dtype)
         log_pieces = log_stick_pieces(safe_kappa, num_categories=m)
         log_psi = tf.math.log_softmax(log_pieces_to_logits(log_pieces, tau[..., None]), axis=-1)
-        log_det = stick_breaking_log_det(safe_kappa, m) + tempered_softmax_log_det(log_psi, tau, m)
+        log_det = sum_first_categories(log_pieces, m) + tempered_softmax_log_det(log_psi, tau, m)
         log_prob = log_normal - log_det
         return tf.where(in_support, log_prob, tf.constant(-float("inf"), log_prob.dtype))
 
