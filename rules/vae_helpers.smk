@@ -10,23 +10,37 @@ VAE_DISTANCE_FIGURE = "results/vae/vertex_distances.png"
 VAE_VANISHED_FIGURE = "results/vae/vanished_gradients.png"
 
 
+def vae_grids():
+    """The main grid of the ``vae`` section, then its ``extra_grids`` (seeds default)."""
+    section = config["vae"]
+    main = {
+        key: section[key] for key in ("datasets", "architectures", "families", "seeds")
+    }
+    extras = [
+        {"seeds": section["seeds"], **grid} for grid in section.get("extra_grids", [])
+    ]
+    return [main] + extras
+
+
+def vae_families():
+    """Every family that some grid trains, in first-seen order."""
+    return list(dict.fromkeys(f for grid in vae_grids() for f in grid["families"]))
+
+
 def vae_config_errors():
     """Checks of the ``vae`` section that JSON schema cannot express (keys named)."""
     section, problems = config["vae"], []
     priors = config["priors"]
-    for family in section["families"]:
+    families = vae_families()
+    for family in families:
         prior_family = "igr_sb" if family == "igr_sb_trunc" else family
         if prior_family not in priors["families"]:
             problems.append(
-                f"config key 'vae.families': {family} needs the {prior_family} prior, "
-                "add it to 'priors.families'"
+                f"config key 'vae.families' (or 'vae.extra_grids'): {family} needs the "
+                f"{prior_family} prior, add it to 'priors.families'"
             )
-    needed = (
-        {section["num_categories"]}
-        if set(section["families"]) - {"igr_sb_trunc"}
-        else set()
-    )
-    if "igr_sb_trunc" in section["families"]:
+    needed = {section["num_categories"]} if set(families) - {"igr_sb_trunc"} else set()
+    if "igr_sb_trunc" in families:
         needed.add(section["truncation"]["max_categories"])
     for k in sorted(needed - set(priors["num_categories"])):
         problems.append(
@@ -41,15 +55,16 @@ vae_config_errors()
 
 
 def vae_grid():
-    """Every (dataset, architecture, family, seed) of the ``vae`` section."""
-    section = config["vae"]
-    return [
-        dict(dataset=d, architecture=a, family=f, seed=s)
-        for d in section["datasets"]
-        for a in section["architectures"]
-        for f in section["families"]
-        for s in section["seeds"]
-    ]
+    """Every (dataset, architecture, family, seed) of the ``vae`` grids, each run once."""
+    runs = {}
+    for grid in vae_grids():
+        for d in grid["datasets"]:
+            for a in grid["architectures"]:
+                for f in grid["families"]:
+                    for s in grid["seeds"]:
+                        run = dict(dataset=d, architecture=a, family=f, seed=s)
+                        runs[tuple(run.values())] = run
+    return list(runs.values())
 
 
 def vae_run_files(name):
@@ -58,7 +73,7 @@ def vae_run_files(name):
 
 def vae_outputs():
     """Everything the VAE stage contributes to ``rule all`` (nothing without a grid)."""
-    if not config["vae"]["families"]:
+    if not vae_grid():
         return []
     return [
         VAE_TABLE,

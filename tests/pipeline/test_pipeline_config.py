@@ -41,6 +41,8 @@ def workdir(tmp_path_factory):
         ("simplex_proximity.families", [], "'simplex_proximity.families'", "should be non-empty"),
         ("simplex_proximity.families", ["igr_sb"], "'simplex_proximity.families[0]'", "is not one of"),
         ("simplex_proximity.num_samples", "many", "'simplex_proximity.num_samples'", "not of type"),
+        ("vae.extra_grids", [{"datasets": ["celeba"], "families": ["gs"]}], "'vae.extra_grids[0]'", "'architectures' is a required property"),
+        ("vae.extra_grids", [{"datasets": ["celeba"], "architectures": ["conv"], "families": ["igr_x"]}], "'vae.extra_grids[0].families[0]'", "is not one of"),
     ],
 )
 def test_broken_config_is_rejected_before_any_job(workdir, tmp_path, key, value, named, reason):
@@ -73,7 +75,21 @@ def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):
     jobs = planned_jobs(result.output)
     priors = [job for job in jobs if job.startswith("learn_prior[")]
     families = ("gs", "igr_i", "igr_planar", "igr_sb")
-    expected = {f"learn_prior[family={f}, K={k}]" for f in families for k in (2, 10)}
-    expected.add("learn_prior[family=igr_i, K=50]")  # read by the simplex-proximity stage
+    # K = 50: the truncated family's K_max and the simplex-proximity stage.
+    expected = {f"learn_prior[family={f}, K={k}]" for f in families for k in (2, 10, 50)}
     assert set(priors) == expected
     assert {"all", "simplex_proximity", "summarize_priors"} <= set(jobs)
+    seeds = (5328, 5945, 8965, 49, 9337)
+    main_grid = {
+        f"train_vae[dataset={d}, architecture={a}, family={f}, seed={s}]"
+        for d in ("mnist", "fashion-mnist", "omniglot")
+        for a in ("linear", "nonlinear")
+        for f in families
+        for s in seeds
+    }
+    celeba = {
+        f"train_vae[dataset=celeba, architecture=conv, family={f}, seed={s}]"
+        for f in ("gs", "igr_sb_trunc")
+        for s in seeds
+    }
+    assert {job for job in jobs if job.startswith("train_vae[")} == main_grid | celeba

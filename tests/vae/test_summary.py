@@ -52,3 +52,31 @@ def test_claim_inconclusive_within_noise_and_contradicted(tmp_path):
         _record(tmp_path, "gs", 3, -90.0), _record(tmp_path, "igr_planar", 3, -99.0),
     ]))
     assert "**contradicted**" in claims(worse)
+
+
+def test_truncation_summary_reports_categories_selected_per_setting():
+    import pandas as pd
+
+    from igr.reporting.vae_summary import truncation_summary, truncation_text
+
+    def history(family, used, cap_hit):
+        frame = pd.DataFrame({"epoch": [1, 2], "loss": [3.0, 2.0]})
+        if used is not None:
+            frame["categories_used"] = [40.0, used]
+            frame["cap_hit"] = [1.0, cap_hit]
+        return {"dataset": "celeba", "architecture": "conv", "family": family, "frame": frame}
+
+    histories = [
+        history("igr_sb_trunc", 24.0, 0.0),
+        history("igr_sb_trunc", 28.0, 0.5),
+        history("gs", None, None),
+    ]
+    summary = truncation_summary(histories)
+    assert len(summary) == 1  # GS has no truncation
+    row = summary.iloc[0]
+    assert row["categories_used_mean"] == pytest.approx(26.0)  # the last epochs, not the first
+    assert (row["categories_used_min"], row["categories_used_max"]) == (24.0, 28.0)
+    assert row["cap_hit_share"] == pytest.approx(0.25)
+    text = truncation_text(summary)
+    assert "celeba, conv: m = 26.0 (seeds: 24.0 to 28.0)" in text and "25% of the steps" in text
+    assert truncation_text(truncation_summary(histories[2:])) == ""

@@ -9,6 +9,9 @@ Inputs: the evaluation records (``igr vae evaluate``) and training histories of 
   Markdown, ``best`` column in the CSV, which is in long form with the test ELBO too);
 - figures: test ELBO against epoch (mean over seeds, shaded min-max), distance of posterior
   samples to the nearest vertex (boxplots per family), vanished-gradient share (bars);
+- truncation (in the CSV and the claims file): for truncated IGR-SB, the number of categories
+  m the truncation selected in the last epoch (the epoch's mean over steps; mean, min and max
+  over seeds) and the share of steps whose quantile wanted more than K_max - 1 sticks;
 - claims (Markdown): for each dataset x architecture, whether this run supports the paper's
   claim "IGR beats GS": supported when the best IGR family's mean bound exceeds GS's mean
   by more than the margin, contradicted when GS's exceeds the best IGR's likewise,
@@ -144,6 +147,48 @@ def claims(table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def truncation_summary(histories):
+    """Per dataset x architecture x truncated family: categories used in the last epoch."""
+    import pandas as pd
+
+    rows = []
+    for history in histories:
+        frame = history["frame"]
+        if "categories_used" not in frame.columns or frame.empty:
+            continue
+        last = frame.iloc[-1]
+        rows.append({
+            "dataset": history["dataset"], "architecture": history["architecture"],
+            "family": history["family"], "categories_used": float(last["categories_used"]),
+            "cap_hit": float(last.get("cap_hit", float("nan"))),
+        })
+    columns = ["dataset", "architecture", "family"]
+    if not rows:
+        return pd.DataFrame(columns=[*columns, "categories_used_mean", "categories_used_min",
+                                     "categories_used_max", "cap_hit_share"])
+    grouped = pd.DataFrame(rows).groupby(columns, sort=True)
+    return grouped.agg(
+        categories_used_mean=("categories_used", "mean"),
+        categories_used_min=("categories_used", "min"),
+        categories_used_max=("categories_used", "max"),
+        cap_hit_share=("cap_hit", "mean"),
+    ).reset_index()
+
+
+def truncation_text(truncation) -> str:
+    """Markdown lines on the categories the truncation selected (empty without such runs)."""
+    if truncation.empty:
+        return ""
+    lines = ["", "## Truncated IGR-SB: categories selected (last epoch)", ""]
+    for r in truncation.itertuples():
+        lines.append(
+            f"- {r.dataset}, {r.architecture}: m = {r.categories_used_mean:.1f} "
+            f"(seeds: {r.categories_used_min:.1f} to {r.categories_used_max:.1f}); "
+            f"the cap K_max was hit in {100 * r.cap_hit_share:.0f}% of the steps"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def elbo_figure(histories, path) -> None:
     from igr.reporting.figures import plt, save_figure
 
@@ -216,16 +261,18 @@ def summarize(args: argparse.Namespace) -> int:
     import pandas as pd
 
     records = load_records(args.evaluations)
-    table = main_table(records)
-    write_csv_atomic(args.table_csv, table)
-    write_text_atomic(args.table_markdown, markdown_table(table))
-    write_text_atomic(args.table_latex, latex_table(table))
-    write_text_atomic(args.claims, claims(table))
     histories = []
     for path in args.histories:
         frame = pd.read_csv(path)
         parts = Path(path).parts  # .../{dataset}/{architecture}/{family}/seed{seed}/history.csv
         histories.append({"dataset": parts[-5], "architecture": parts[-4], "family": parts[-3], "frame": frame})
+    table = main_table(records)
+    truncation = truncation_summary(histories)
+    table = table.merge(truncation, on=["dataset", "architecture", "family"], how="left")
+    write_csv_atomic(args.table_csv, table)
+    write_text_atomic(args.table_markdown, markdown_table(table))
+    write_text_atomic(args.table_latex, latex_table(table))
+    write_text_atomic(args.claims, claims(table) + truncation_text(truncation))
     elbo_figure(histories, args.elbo_figure)
     distance_figure(records, args.distance_figure)
     vanished_figure(table, args.vanished_figure)
