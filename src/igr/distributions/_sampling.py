@@ -1,10 +1,9 @@
-"""Standard-normal draws from stateless uniforms by the Box-Muller transform.
+"""Gaussian noise for the IGR families: Box-Muller draws and their log density.
 
 `z1 = sqrt(-2 log u1) cos(2 pi u2)`, `z2 = sqrt(-2 log u1) sin(2 pi u2)` are independent
-N(0, 1) for independent U(0, 1) `u1, u2`. On the CPU, TensorFlow's stateless normal sampler
-costs about twice its uniform sampler per number; this transform needs one uniform per
-normal and is the dominant saving of the fused IGR samplers (see benchmarks/).
-"""
+N(0, 1) for independent U(0, 1) `u1, u2`: one stateless uniform per normal. In the IGR
+sampling benchmark on a 2-core CPU this is about as fast as `tf.random.stateless_normal`
+at K = 10 and a few per cent faster at K = 50 (benchmarks/)."""
 
 from __future__ import annotations
 
@@ -55,16 +54,19 @@ def gaussian_log_density(noise, scale, active=None):
     taken on the parameters' own shape (once, not once per sample). With `active` (a boolean
     mask of the last axis), only the active entries count.
     """
-    if active is not None:
-        per_entry = -0.5 * tf.square(noise) - tf.math.log(scale) - 0.5 * math.log(2.0 * math.pi)
-        return tf.reduce_sum(tf.where(active, per_entry, tf.zeros_like(per_entry)), axis=-1)
     log_scale = tf.math.log(scale)
     if log_scale.shape[-1:] != noise.shape[-1:] or noise.shape[-1] is None:
         event = ps.shape(noise)[-1:]
         log_scale = tf.broadcast_to(log_scale, ps.concat([ps.shape(log_scale)[:-1], event], 0))
-    num_coordinates = ps.cast(ps.shape(noise)[-1], noise.dtype)
+    squares = tf.square(noise)
+    if active is None:
+        num_coordinates = ps.cast(ps.shape(noise)[-1], noise.dtype)
+    else:
+        mask = tf.cast(active, noise.dtype)
+        squares, log_scale = squares * mask, log_scale * mask
+        num_coordinates = tf.reduce_sum(mask, axis=-1)
     return (
-        -0.5 * tf.reduce_sum(tf.square(noise), axis=-1)
+        -0.5 * tf.reduce_sum(squares, axis=-1)
         - tf.reduce_sum(log_scale, axis=-1)
         - num_coordinates * (0.5 * math.log(2.0 * math.pi))
     )

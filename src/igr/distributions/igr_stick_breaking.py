@@ -285,7 +285,8 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         temperature = as_tensor(self._temperature, loc.dtype)
         pieces = tf.math.exp(log_pieces)
         log_psi = tf.math.log_softmax(
-            tf.where(in_use, pieces / temperature[..., tf.newaxis], neg_inf), axis=-1
+            tf.where(in_use, pieces * tf.math.reciprocal(temperature)[..., tf.newaxis], neg_inf),
+            axis=-1,
         )
         zeros = tf.zeros_like(log_psi)
         m_float = tf.cast(m, loc.dtype)
