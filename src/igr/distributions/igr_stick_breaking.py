@@ -51,7 +51,7 @@ from igr.distributions.igr_gaussian import (
     _positive,
     _positive_event,
 )
-from igr.distributions.softmax_plus_plus import pad_last
+from igr.distributions.softmax_plus_plus import pad_last, softmax_and_log_volume
 from igr.distributions.stick_breaking import (
     StickBreaking,
     TemperedSoftmax,
@@ -128,9 +128,16 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
         noise, kappa = gaussian_draw(loc, scale, sample_shape, seed)
         temperature = as_tensor(self.temperature, loc.dtype)
         log_pieces = log_stick_pieces(kappa)
-        log_psi = tf.math.log_softmax(tf.math.exp(log_pieces) / temperature[..., tf.newaxis])
-        log_det = tf.reduce_sum(log_pieces, -1) + tempered_softmax_log_det(log_psi, temperature)
-        return tf.math.exp(log_psi), gaussian_log_density(noise, scale) - log_det
+        inverse_temperature = tf.math.reciprocal(temperature)[..., tf.newaxis]
+        psi, sum_log_psi = softmax_and_log_volume(tf.math.exp(log_pieces) * inverse_temperature)
+        k = ps.cast(ps.shape(log_pieces)[-1], loc.dtype)
+        log_det = (
+            tf.reduce_sum(log_pieces, -1)
+            + tf.math.log(k)
+            - (k - 1.0) * tf.math.log(temperature)
+            + sum_log_psi
+        )
+        return psi, gaussian_log_density(noise, scale) - log_det
 
     def sample_argmax(self, n, seed=None):
         """Argmax categories [n, ...]: argmax of psi is the argmax of the pieces."""
@@ -278,25 +285,26 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         )
         index = tf.range(self.max_categories)
         in_use = index <= m - 1
-        neg_inf = tf.constant(-float("inf"), loc.dtype)
-        log_pieces = tf.where(
-            index < m - 1, prefix + pad_last(log_v), tf.where(in_use, prefix, neg_inf)
-        )
+        in_use_indicator = tf.cast(in_use, loc.dtype)
+        # Finite everywhere: P_k + log v_k before index m - 1, the remainder P_{m-1} at it,
+        # and P_k (unused, masked below) after it.
+        log_pieces = prefix + pad_last(log_v) * tf.cast(index < m - 1, loc.dtype)
+        pieces = tf.math.exp(log_pieces) * in_use_indicator
         temperature = as_tensor(self._temperature, loc.dtype)
-        pieces = tf.math.exp(log_pieces)
-        log_psi = tf.math.log_softmax(
-            tf.where(in_use, pieces * tf.math.reciprocal(temperature)[..., tf.newaxis], neg_inf),
-            axis=-1,
-        )
-        zeros = tf.zeros_like(log_psi)
+        inverse_temperature = tf.math.reciprocal(temperature)[..., tf.newaxis]
+        neg_inf = tf.constant(-float("inf"), loc.dtype)
+        logits = tf.where(in_use, pieces * inverse_temperature, neg_inf)
+        psi, sum_log_psi = softmax_and_log_volume(logits, active=in_use)
         m_float = tf.cast(m, loc.dtype)
         log_prob = (
             gaussian_log_density(noise, scale, active=index[:-1] < m - 1)
-            - tf.reduce_sum(tf.where(in_use, log_pieces + log_psi, zeros), axis=-1)
+            - tf.reduce_sum(log_pieces * in_use_indicator, axis=-1)
+            - sum_log_psi
             - tf.math.log(m_float)
             + (m_float - 1.0) * tf.math.log(temperature)
         )
-        draws = TruncatedSample(tf.math.exp(log_psi), log_psi, kappa, pieces, m, cap_hit)
+        log_psi = tf.math.log_softmax(logits, axis=-1)  # pruned from graphs that do not use it
+        draws = TruncatedSample(psi, log_psi, kappa, pieces, m, cap_hit)
         return draws, log_prob
 
     def sample_with_truncation(self, sample_shape=(), seed=None) -> TruncatedSample:

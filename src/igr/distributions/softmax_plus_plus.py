@@ -73,32 +73,55 @@ def softmax_plus_plus_logits(x, temperature, delta):
     return tf.concat([scaled, pivot], axis=-1)
 
 
-@tf.custom_gradient
-def pivot_softmax_and_log_volume(x):
-    """`(psi, sum_k log psi_k)` for `psi = softmax([x, 0])`, with a closed-form gradient.
+def softmax_and_log_volume(logits, active=None):
+    """`(psi, sum_{k active} log psi_k)` for `psi = softmax(logits)`, with a closed-form gradient.
 
-    `x` [..., K-1] are the logits of the first K-1 categories against the pivot's 0 (for
-    softmax++ `x = lambda / tau - log delta`). The second output is the `lambda`-free part of
-    softmax++'s log-determinant. Its vector-Jacobian product is, for j < K,
+    `active` (boolean, broadcasting against `logits`; all entries when None) marks the m
+    categories in use; the others must have logit -inf (psi 0). The sum is the `psi`-part of
+    the log-determinant of softmax++ and of the tempered softmax. The vector-Jacobian
+    product for upstream gradients `g` of psi and `s` of the sum is
 
-        d/dx_j = psi_j (g_j - sum_k g_k psi_k) + s (1 - K psi_j)
+        d/dlogit_j = psi_j (g_j - sum_k g_k psi_k) + s (a_j - m psi_j),   a_j = [j active],
 
-    for upstream gradients `g` of psi and `s` of the sum: a handful of elementwise ops in
-    place of the generic backward pass through log_softmax, exp and the padding (about 10%
-    of an IGR-I training step at K = 50 on the CPU). Higher derivatives stay exact, because
-    the gradient is built from `psi`, which remains a differentiable function of `x`.
+    a handful of elementwise ops in place of the generic backward pass through log_softmax
+    and exp (several per cent of an IGR training step at K = 50 on the CPU). Higher
+    derivatives stay exact: the gradient is built from `psi`, a differentiable function of
+    the logits.
     """
-    log_psi = tf.math.log_softmax(pad_last(x), axis=-1)
-    psi = tf.math.exp(log_psi)
-    num_categories = ps.cast(ps.shape(psi)[-1], psi.dtype)
 
-    def gradient(psi_gradient, sum_gradient):
-        sum_gradient = sum_gradient[..., tf.newaxis]
-        inner = tf.reduce_sum(psi_gradient * psi, axis=-1, keepdims=True)
-        full = psi * (psi_gradient - inner - num_categories * sum_gradient)
-        return full[..., :-1] + sum_gradient
+    @tf.custom_gradient
+    def forward(logits):
+        log_psi = tf.math.log_softmax(logits, axis=-1)
+        psi = tf.math.exp(log_psi)
+        if active is None:
+            indicator = None
+            count = ps.cast(ps.shape(psi)[-1], psi.dtype)
+            total = tf.reduce_sum(log_psi, axis=-1)
+        else:
+            indicator = tf.cast(active, psi.dtype)
+            count = tf.reduce_sum(indicator, axis=-1, keepdims=True)
+            total = tf.reduce_sum(tf.where(active, log_psi, tf.zeros_like(log_psi)), axis=-1)
 
-    return (psi, tf.reduce_sum(log_psi, axis=-1)), gradient
+        def gradient(psi_gradient, sum_gradient):
+            sum_gradient = sum_gradient[..., tf.newaxis]
+            inner = tf.reduce_sum(psi_gradient * psi, axis=-1, keepdims=True)
+            through_psi = psi * (psi_gradient - inner - count * sum_gradient)
+            if indicator is None:
+                return through_psi + sum_gradient
+            return through_psi + sum_gradient * indicator
+
+        return (psi, total), gradient
+
+    return forward(logits)
+
+
+def pivot_softmax_and_log_volume(x):
+    """`(psi, sum_k log psi_k)` for `psi = softmax([x, 0])` (softmax++ with the pivot last).
+
+    `x` [..., K-1] are the logits of the first K-1 categories against the pivot's 0; for
+    softmax++ `x = lambda / tau - log delta`.
+    """
+    return softmax_and_log_volume(pad_last(x))
 
 
 def pad_last(x, value=0.0):
