@@ -131,6 +131,7 @@ PRIORS_TABLE = "results/priors/priors_summary.csv"
 PRIORS_FIGURE = "results/priors/argmax_laws.png"
 SIMPLEX_PROXIMITY_TABLE = "results/simplex_proximity/distances.csv"
 SIMPLEX_PROXIMITY_FIGURE = "results/simplex_proximity/distances.png"
+SIMPLEX_PROXIMITY_CLAIMS = "results/simplex_proximity/claims.md"
 
 
 def priors_outputs():
@@ -140,7 +141,7 @@ def priors_outputs():
 
 def simplex_proximity_outputs():
     """Everything the simplex-proximity stage contributes to ``rule all``."""
-    return [SIMPLEX_PROXIMITY_TABLE, SIMPLEX_PROXIMITY_FIGURE]
+    return [SIMPLEX_PROXIMITY_TABLE, SIMPLEX_PROXIMITY_FIGURE, SIMPLEX_PROXIMITY_CLAIMS]
 
 
 # --------------------------------------------------------------------------- resources

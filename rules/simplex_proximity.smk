@@ -18,6 +18,12 @@ rule simplex_proximity:
             category="2. Simplex proximity",
             labels={"result": "distance against temperature"},
         ),
+        claims=report(
+            SIMPLEX_PROXIMITY_CLAIMS,
+            caption="../workflow/report/simplex_proximity_claims.rst",
+            category="2. Simplex proximity",
+            labels={"result": "claim: IGR nearer the vertices"},
+        ),
     log:
         log_path("simplex_proximity", "simplex_proximity"),
     conda:
@@ -37,4 +43,4 @@ rule simplex_proximity:
         " --num-categories {params.num_categories} --temperatures {params.temperatures}"
         " --num-samples {params.num_samples} --seed {params.seed} {params.prior}"
         " --threads {threads} --output-table {output.table}"
-        " --output-figure {output.figure} > {log} 2>&1"
+        " --output-figure {output.figure} --output-claims {output.claims} > {log} 2>&1"

@@ -70,3 +70,22 @@ def test_command_rejects_non_positive_temperature(tmp_path):
         main(["simplex-proximity", "--families", "gs", "--num-categories", "8", "--temperatures", "0",
               "--num-samples", "10", "--seed", "1", "--output-table", str(tmp_path / "t.csv"),
               "--output-figure", str(tmp_path / "f.png")])
+
+
+def test_proximity_claim_verdicts():
+    from igr.experiments.simplex_proximity import proximity_claim
+
+    def table(igr_medians, gs_medians):
+        rows = []
+        for family, medians in (("igr_i", igr_medians), ("gs", gs_medians)):
+            for temperature, median in zip((0.1, 0.5), medians):
+                rows.append({"family": family, "temperature": temperature, "median": median,
+                             "num_categories": 10, "num_samples": 100})
+        return pd.DataFrame(rows)
+
+    assert "**supported**" in proximity_claim(table([0.1, 0.2], [0.3, 0.4]))
+    assert "**contradicted**" in proximity_claim(table([0.5, 0.6], [0.3, 0.4]))
+    mixed = proximity_claim(table([0.1, 0.6], [0.3, 0.4]))
+    assert "**mixed**" in mixed and "smaller at 1 of 2 temperatures" in mixed
+    assert "tau = 0.5: IGR-I 0.600, GS 0.400" in mixed
+    assert "not assessed" in proximity_claim(table([0.1, 0.2], [0.3, 0.4]).query("family == 'gs'"))

@@ -33,8 +33,11 @@ def test_default_run_completes_within_target(default_run, record_property):
     print(f"default pipeline from a clean copy: {result.wall_s:.1f} s on {CORES} cores")
     assert result.wall_s < DEFAULT_RUN_TARGET_S
     for name in ("priors/argmax_laws.png", "priors/priors_summary.csv",
-                 "simplex_proximity/distances.png", "simplex_proximity/distances.csv"):
+                 "simplex_proximity/distances.png", "simplex_proximity/distances.csv",
+                 "simplex_proximity/claims.md"):
         assert (workdir / "results" / name).stat().st_size > 0, name
+    claim = (workdir / "results" / "simplex_proximity" / "claims.md").read_text()
+    assert any(f"**{v}**" in claim for v in ("supported", "contradicted", "mixed")), claim
     leftovers = [p.name for p in (workdir / "results").rglob(".*tmp*")]
     assert leftovers == [], f"temporary files left behind: {leftovers}"
 
