@@ -27,6 +27,16 @@ def test_same_seed_gives_same_samples(family):
     np.testing.assert_array_equal(compiled(tf.constant([11, 12])).numpy(), first)
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_sample_and_fused_sample_and_log_prob_draw_the_same_psi(family):
+    distribution = make(family, 6, 0.4)
+    psi = distribution.sample([3, 2], seed=(8, 9))
+    fused, log_prob = distribution.experimental_sample_and_log_prob([3, 2], seed=(8, 9))
+    np.testing.assert_allclose(psi, fused, rtol=1e-12, atol=1e-15)
+    # log_prob of the sample itself goes through the bijector's cache (exact inverse).
+    np.testing.assert_allclose(distribution.log_prob(psi), log_prob, rtol=1e-8)
+
+
 def test_truncated_igr_sb_same_seed_same_samples():
     distribution = TruncatedIGRSB(tf.zeros([3, 29]), tf.ones([3, 29]), 0.1)
     a = distribution.sample_with_truncation(4, seed=(1, 2))

@@ -19,7 +19,7 @@ from tensorflow_probability.python.bijectors import chain as chain_bijector
 from tensorflow_probability.python.bijectors import softplus as softplus_bijector
 from tensorflow_probability.python.distributions import independent, normal
 from tensorflow_probability.python.distributions import transformed_distribution as td
-from tensorflow_probability.python.internal import dtype_util, parameter_properties
+from tensorflow_probability.python.internal import dtype_util, parameter_properties, samplers
 from tensorflow_probability.python.internal import prefer_static as ps
 
 from igr.distributions._checks import (
@@ -149,9 +149,11 @@ class IGRI(_GaussianParameters, _SoftmaxPlusPlusFamily):
         noise, lam = gaussian_draw(tf.convert_to_tensor(self.loc), scale, sample_shape, seed)
         return noise, lam, scale
 
-    def _sample_n(self, n, seed=None):
-        _, lam, _ = self._noise_and_lambda([n], seed)
-        return self.bijector.forward(lam)  # through the bijector, so its cache knows lambda
+    def _call_sample_n(self, sample_shape, seed, **kwargs):
+        # The draws of `experimental_sample_and_log_prob` with the same seed. The bijector
+        # comes last, so its cache maps these psi back to lambda exactly.
+        _, lam, _ = self._noise_and_lambda(sample_shape, samplers.sanitize_seed(seed))
+        return self.bijector.forward(lam)
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
         # Fused: log N(lambda) from the standard-normal noise, and with

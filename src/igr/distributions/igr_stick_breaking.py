@@ -120,6 +120,17 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
         )
         return tf.where(in_support, log_prob, tf.constant(-float("inf"), log_prob.dtype))
 
+    def _call_sample_n(self, sample_shape, seed, **kwargs):
+        # The draws of `experimental_sample_and_log_prob` with the same seed; the bijector
+        # comes last, so its cache maps these psi back to kappa exactly.
+        _, kappa = gaussian_draw(
+            tf.convert_to_tensor(self.loc),
+            tf.convert_to_tensor(self.scale),
+            sample_shape,
+            samplers.sanitize_seed(seed),
+        )
+        return self.bijector.forward(kappa)
+
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
         # Fused: log N(kappa) from the noise; the stick-breaking log-det is the sum of the
         # log pieces, the tempered-softmax one comes from log_softmax.
