@@ -70,4 +70,3 @@ def gaussian_log_density(noise, scale, active=None):
         - tf.reduce_sum(log_scale, axis=-1)
         - num_coordinates * (0.5 * math.log(2.0 * math.pi))
     )
-

@@ -69,6 +69,18 @@ class _GaussianParameters:
     def scale(self):
         return self.distribution.distribution.scale
 
+    def _gaussian_draw(self, sample_shape, seed):
+        """`(noise, loc + scale * noise, scale)` for `sample_shape` draws."""
+        scale = tf.convert_to_tensor(self.scale)
+        noise, draw = gaussian_draw(tf.convert_to_tensor(self.loc), scale, sample_shape, seed)
+        return noise, draw, scale
+
+    def _call_sample_n(self, sample_shape, seed, **kwargs):
+        # The draws of `experimental_sample_and_log_prob` with the same seed. The bijector
+        # comes last, so its cache maps these psi back to the Gaussian draws exactly.
+        _, draw, _ = self._gaussian_draw(sample_shape, samplers.sanitize_seed(seed))
+        return self.bijector.forward(draw)
+
 
 class _SoftmaxPlusPlusFamily(td.TransformedDistribution):
     """Shared behaviour: argmax of psi is argmax of `[lambda, tau log delta]`."""
@@ -144,22 +156,11 @@ class IGRI(_GaussianParameters, _SoftmaxPlusPlusFamily):
             delta=_positive(),
         )
 
-    def _noise_and_lambda(self, sample_shape, seed):
-        scale = tf.convert_to_tensor(self.scale)
-        noise, lam = gaussian_draw(tf.convert_to_tensor(self.loc), scale, sample_shape, seed)
-        return noise, lam, scale
-
-    def _call_sample_n(self, sample_shape, seed, **kwargs):
-        # The draws of `experimental_sample_and_log_prob` with the same seed. The bijector
-        # comes last, so its cache maps these psi back to lambda exactly.
-        _, lam, _ = self._noise_and_lambda(sample_shape, samplers.sanitize_seed(seed))
-        return self.bijector.forward(lam)
-
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
         # Fused: log N(lambda) from the standard-normal noise, and with
         # x = lambda / tau - log delta, psi = softmax([x, 0]) and
         # log |det| = -(K-1) log tau + sum_k log psi_k from one log_softmax.
-        noise, lam, scale = self._noise_and_lambda(sample_shape, seed)
+        noise, lam, scale = self._gaussian_draw(sample_shape, seed)
         temperature = as_tensor(self.bijector.temperature, lam.dtype)
         x = lam * tf.math.reciprocal(temperature)[..., tf.newaxis]
         if not _is_one(self.bijector.delta):

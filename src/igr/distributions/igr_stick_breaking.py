@@ -60,6 +60,7 @@ from igr.distributions.stick_breaking import (
     log_sticks,
     sum_first_categories,
     tempered_softmax_log_det,
+    tempered_softmax_log_det_from_sum,
 )
 
 
@@ -120,33 +121,16 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
         )
         return tf.where(in_support, log_prob, tf.constant(-float("inf"), log_prob.dtype))
 
-    def _call_sample_n(self, sample_shape, seed, **kwargs):
-        # The draws of `experimental_sample_and_log_prob` with the same seed; the bijector
-        # comes last, so its cache maps these psi back to kappa exactly.
-        _, kappa = gaussian_draw(
-            tf.convert_to_tensor(self.loc),
-            tf.convert_to_tensor(self.scale),
-            sample_shape,
-            samplers.sanitize_seed(seed),
-        )
-        return self.bijector.forward(kappa)
-
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
         # Fused: log N(kappa) from the noise; the stick-breaking log-det is the sum of the
         # log pieces, the tempered-softmax one comes from log_softmax.
-        loc = tf.convert_to_tensor(self.loc)
-        scale = tf.convert_to_tensor(self.scale)
-        noise, kappa = gaussian_draw(loc, scale, sample_shape, seed)
-        temperature = as_tensor(self.temperature, loc.dtype)
+        noise, kappa, scale = self._gaussian_draw(sample_shape, seed)
+        temperature = as_tensor(self.temperature, kappa.dtype)
         log_pieces = log_stick_pieces(kappa)
         inverse_temperature = tf.math.reciprocal(temperature)[..., tf.newaxis]
         psi, sum_log_psi = softmax_and_log_volume(tf.math.exp(log_pieces) * inverse_temperature)
-        k = ps.cast(ps.shape(log_pieces)[-1], loc.dtype)
-        log_det = (
-            tf.reduce_sum(log_pieces, -1)
-            + tf.math.log(k)
-            - (k - 1.0) * tf.math.log(temperature)
-            + sum_log_psi
+        log_det = tf.reduce_sum(log_pieces, -1) + tempered_softmax_log_det_from_sum(
+            sum_log_psi, temperature, ps.shape(log_pieces)[-1]
         )
         return psi, gaussian_log_density(noise, scale) - log_det
 
@@ -306,13 +290,10 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         neg_inf = tf.constant(-float("inf"), loc.dtype)
         logits = tf.where(in_use, pieces * inverse_temperature, neg_inf)
         psi, sum_log_psi = softmax_and_log_volume(logits, active=in_use)
-        m_float = tf.cast(m, loc.dtype)
         log_prob = (
             gaussian_log_density(noise, scale, active=index[:-1] < m - 1)
             - tf.reduce_sum(log_pieces * in_use_indicator, axis=-1)
-            - sum_log_psi
-            - tf.math.log(m_float)
-            + (m_float - 1.0) * tf.math.log(temperature)
+            - tempered_softmax_log_det_from_sum(sum_log_psi, temperature, m)
         )
         log_psi = tf.math.log_softmax(logits, axis=-1)  # pruned from graphs that do not use it
         draws = TruncatedSample(psi, log_psi, kappa, pieces, m, cap_hit)

@@ -121,11 +121,17 @@ def sum_first_categories(values, num_categories=None):
 def tempered_softmax_log_det(log_psi, temperature, num_categories=None):
     """`log m - (m-1) log tau + sum_{k<=m} log psi_k` for the m categories in use."""
     if num_categories is None:
-        m = ps.cast(ps.shape(log_psi)[-1], log_psi.dtype)
+        num_categories = ps.shape(log_psi)[-1]
+        total = tf.reduce_sum(log_psi, axis=-1)
     else:
-        m = tf.cast(num_categories, log_psi.dtype)
-    total = sum_first_categories(log_psi, num_categories)
-    return tf.math.log(m) - (m - 1.0) * tf.math.log(temperature) + total
+        total = sum_first_categories(log_psi, num_categories)
+    return tempered_softmax_log_det_from_sum(total, temperature, num_categories)
+
+
+def tempered_softmax_log_det_from_sum(sum_log_psi, temperature, num_categories):
+    """`log m - (m-1) log tau + sum_log_psi`, given the sum of log psi over the m in use."""
+    m = tf.cast(num_categories, sum_log_psi.dtype)
+    return tf.math.log(m) - (m - 1.0) * tf.math.log(temperature) + sum_log_psi
 
 
 class StickBreaking(AddsOneCategory, bijector_lib.Bijector):
