@@ -104,8 +104,9 @@ def softmax_and_log_volume(logits, active=None):
 
         def gradient(psi_gradient, sum_gradient):
             sum_gradient = sum_gradient[..., tf.newaxis]
-            inner = tf.reduce_sum(psi_gradient * psi, axis=-1, keepdims=True)
-            through_psi = psi * (psi_gradient - inner - count * sum_gradient)
+            # Combined on the reduced shape first: one full-size subtraction, not two.
+            shift = tf.reduce_sum(psi_gradient * psi, axis=-1, keepdims=True) + count * sum_gradient
+            through_psi = psi * (psi_gradient - shift)
             if indicator is None:
                 return through_psi + sum_gradient
             return through_psi + sum_gradient * indicator
