@@ -116,15 +116,6 @@ def softmax_and_log_volume(logits, active=None):
     return forward(logits)
 
 
-def pivot_softmax_and_log_volume(x):
-    """`(psi, sum_k log psi_k)` for `psi = softmax([x, 0])` (softmax++ with the pivot last).
-
-    `x` [..., K-1] are the logits of the first K-1 categories against the pivot's 0; for
-    softmax++ `x = lambda / tau - log delta`.
-    """
-    return softmax_and_log_volume(pad_last(x))
-
-
 def pad_last(x, value=0.0):
     """`x` [..., n] with one more entry `value` at the end of the last axis."""
     rank = x.shape.rank
