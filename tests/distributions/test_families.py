@@ -204,20 +204,25 @@ def test_box_muller_draws_are_standard_normal():
 
 
 @pytest.fixture(params=["xla", "op_by_op"])
-def igr_i_kernels(request, monkeypatch):
-    """The fused IGR-I kernels as compiled by XLA, or run op by op (as with `IGR_XLA=0`)."""
-    from igr.distributions import igr_gaussian
+def fused_kernels(request, monkeypatch):
+    """The fused kernels as compiled by XLA, or run op by op (as with `IGR_XLA=0`)."""
+    from igr.distributions import igr_gaussian, igr_stick_breaking
 
+    kernels = {
+        igr_gaussian: ("_igr_i_forward", "_igr_i_backward"),
+        igr_stick_breaking: ("_truncated_sticks", "_truncated_density", "_truncated_backward"),
+    }
     if request.param == "op_by_op":
-        for name in ("_igr_i_forward", "_igr_i_backward"):
-            kernel = getattr(igr_gaussian, name)
-            monkeypatch.setattr(igr_gaussian, name, getattr(kernel, "python_function", kernel))
+        for module, names in kernels.items():
+            for name in names:
+                kernel = getattr(module, name)
+                monkeypatch.setattr(module, name, getattr(kernel, "python_function", kernel))
     return request.param
 
 
 @pytest.mark.parametrize("trainable_temperature", [False, True])
 def test_fused_igr_i_gradients_match_autodiff_of_the_same_draws(
-    igr_i_kernels, trainable_temperature
+    fused_kernels, trainable_temperature
 ):
     rng = np.random.default_rng(21)
     loc = tf.Variable(rng.normal(size=(4, 5)))
@@ -261,7 +266,7 @@ def test_fused_igr_i_gradients_match_autodiff_of_the_same_draws(
         np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-10)
 
 
-def test_fused_igr_i_under_tf_function_with_an_unknown_batch_size(igr_i_kernels):
+def test_fused_igr_i_under_tf_function_with_an_unknown_batch_size(fused_kernels):
     loc = tf.Variable(np.random.default_rng(2).normal(size=(6, 3, 4)).astype(np.float32))
 
     @tf.function(input_signature=[tf.TensorSpec([None, 3, 4], tf.float32)])
@@ -280,3 +285,61 @@ def test_fused_igr_i_under_tf_function_with_an_unknown_batch_size(igr_i_kernels)
         expected = IGRI(loc[:size], tf.ones([size, 3, 4]), 0.5).log_prob(psi)
         np.testing.assert_allclose(log_prob, expected, rtol=1e-4, atol=1e-4)
         assert np.all(np.isfinite(gradient))
+
+
+@pytest.mark.parametrize("trainable_temperature", [False, True])
+def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
+    fused_kernels, trainable_temperature
+):
+    rng = np.random.default_rng(3)
+    loc = tf.Variable(rng.normal(size=(4, 9)))
+    scale = tf.Variable(rng.uniform(0.5, 2.0, size=(9,)))  # broadcast against loc
+    if trainable_temperature:
+        temperature = tf.Variable([0.3, 0.5, 0.8, 1.3], dtype=F64)
+        variables = [loc, scale, temperature]
+    else:
+        temperature, variables = 0.4, [loc, scale]
+    weights = [tf.constant(rng.normal(size=size)) for size in (10, 10, 9)]
+
+    def objective(psi, log_prob, pieces, kappa):
+        return (
+            tf.reduce_sum(psi * weights[0])
+            + tf.reduce_sum(tf.sin(log_prob / 10.0))
+            + tf.reduce_sum(pieces * weights[1])
+            + tf.reduce_sum(kappa * weights[2])
+        )
+
+    with tf.GradientTape() as tape:
+        distribution = TruncatedIGRSB(loc, scale, temperature, threshold=0.8, quantile=0.6)
+        draws, log_prob = distribution._draw([3], (4, 5))
+        fused = objective(draws.psi, log_prob, draws.pieces, draws.kappa)
+    fused_gradients = tape.gradient(fused, variables)
+    m = int(draws.num_categories)
+    assert 2 <= m < 10
+
+    # The same draws and truncation, by plain autodiff through the definitions (spec 1.5).
+    noise = tf.stop_gradient((draws.kappa - loc) / scale)
+    with tf.GradientTape() as tape:
+        tau = tf.convert_to_tensor(temperature, F64)[..., tf.newaxis]
+        kappa = loc + scale * noise
+        v = tf.math.sigmoid(kappa[..., : m - 1])
+        remaining = tf.math.cumprod(1.0 - v, axis=-1, exclusive=True)
+        pieces = tf.concat([v * remaining, remaining[..., -1:] * (1.0 - v[..., -1:])], -1)
+        log_psi = tf.math.log_softmax(pieces / tau)
+        log_det = (
+            tf.reduce_sum(tf.math.log(pieces), -1)
+            + np.log(m)
+            - (m - 1) * tf.math.log(tau[..., 0])
+            + tf.reduce_sum(log_psi, -1)
+        )
+        log_normal = tfp.distributions.Normal(loc, scale).log_prob(kappa)[..., : m - 1]
+        reference_log_prob = tf.reduce_sum(log_normal, -1) - log_det
+        empty = [[0, 0], [0, 0], [0, 10 - m]]
+        reference = objective(
+            tf.pad(tf.math.exp(log_psi), empty), reference_log_prob, tf.pad(pieces, empty), kappa
+        )
+    reference_gradients = tape.gradient(reference, variables)
+
+    np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-10)
+    for ours, expected in zip(fused_gradients, reference_gradients):
+        np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-10)

@@ -48,7 +48,9 @@ def parse_partition_file(content: bytes) -> dict[str, int]:
         if not fields:
             continue
         if len(fields) != 2 or fields[1] not in ("0", "1", "2") or not fields[0].endswith(".jpg"):
-            raise FileFormatError(PARTITION_FILE, f"line {line_number} is not '<name>.jpg <0|1|2>': {line!r}")
+            raise FileFormatError(
+                PARTITION_FILE, f"line {line_number} is not '<name>.jpg <0|1|2>': {line!r}"
+            )
         partitions[fields[0]] = int(fields[1])
     if not partitions:
         raise FileFormatError(PARTITION_FILE, "lists no images")
@@ -98,7 +100,9 @@ class _ImageSource:
             try:
                 self._archive = zipfile.ZipFile(self.archive_path)
             except zipfile.BadZipFile as exc:
-                raise FileFormatError(IMAGE_ARCHIVE, f"is not a readable zip archive ({exc})") from exc
+                raise FileFormatError(
+                    IMAGE_ARCHIVE, f"is not a readable zip archive ({exc})"
+                ) from exc
             self._members = {
                 Path(member).name: member
                 for member in self._archive.namelist()
@@ -129,7 +133,9 @@ class _ImageSource:
             self._archive.close()
 
 
-def _decode_all(source: _ImageSource, names: Sequence[str], crop_size: int, image_size: int) -> np.ndarray:
+def _decode_all(
+    source: _ImageSource, names: Sequence[str], crop_size: int, image_size: int
+) -> np.ndarray:
     images = np.empty((len(names), image_size, image_size, 3), dtype=np.uint8)
     if not names:
         return images
@@ -152,7 +158,9 @@ def _decode_all(source: _ImageSource, names: Sequence[str], crop_size: int, imag
     return images
 
 
-def _cache_path(folder: Path, split: str, partition_sha: str, crop_size: int, image_size: int) -> Path:
+def _cache_path(
+    folder: Path, split: str, partition_sha: str, crop_size: int, image_size: int
+) -> Path:
     name = f"celeba{image_size}_crop{crop_size}_{split}_{partition_sha[:12]}.npy"
     return folder / CACHE_FOLDER / name
 

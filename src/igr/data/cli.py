@@ -38,7 +38,11 @@ def add_parser(subparsers) -> None:
 
     info = commands.add_parser("info", help="describe a dataset and check its files")
     info.add_argument("name", choices=names, metavar="NAME", help=", ".join(names))
-    info.add_argument("--data-dir", default=None, help=f"data directory (default: ${DATA_DIR_ENV_VAR} or {DEFAULT_DATA_DIR})")
+    info.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"data directory (default: ${DATA_DIR_ENV_VAR} or {DEFAULT_DATA_DIR})",
+    )
     info.set_defaults(func=run_info)
 
     fetch = commands.add_parser(
@@ -52,11 +56,27 @@ def add_parser(subparsers) -> None:
         ),
     )
     fetch.add_argument("name", choices=names, metavar="NAME", help=", ".join(names))
-    fetch.add_argument("--data-dir", default=None, help=f"data directory (default: ${DATA_DIR_ENV_VAR} or {DEFAULT_DATA_DIR})")
-    fetch.add_argument("--manifest", type=Path, default=None, help="write a JSON record of the verified files here (for pipeline rules)")
+    fetch.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"data directory (default: ${DATA_DIR_ENV_VAR} or {DEFAULT_DATA_DIR})",
+    )
+    fetch.add_argument(
+        "--manifest",
+        type=Path,
+        default=None,
+        help="write a JSON record of the verified files here (for pipeline rules)",
+    )
     fetch.add_argument("--retries", type=int, default=5, help="attempts per mirror (default 5)")
-    fetch.add_argument("--backoff", type=float, default=1.0, help="first retry delay in seconds, doubled each retry (default 1)")
-    fetch.add_argument("--timeout", type=float, default=60.0, help="socket timeout in seconds (default 60)")
+    fetch.add_argument(
+        "--backoff",
+        type=float,
+        default=1.0,
+        help="first retry delay in seconds, doubled each retry (default 1)",
+    )
+    fetch.add_argument(
+        "--timeout", type=float, default=60.0, help="socket timeout in seconds (default 60)"
+    )
     fetch.add_argument("--quiet", action="store_true", help="no progress output")
     fetch.set_defaults(func=run_fetch)
 
@@ -81,9 +101,13 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"{spec.name}: {spec.title}")
     print(f"  source:   {spec.source}")
     print(f"  licence:  {spec.licence}")
-    print(f"  images:   {spec.num_train:,} train / {spec.num_test:,} test, {h}x{w}x{c}"
-          + (f", {spec.num_classes} classes" if spec.num_classes else ", no labels"))
-    print(f"  default:  {'binarised at 0.5 (Bernoulli)' if spec.binarize_by_default else 'grey levels in [0, 1] (Gaussian)'}")
+    print(
+        f"  images:   {spec.num_train:,} train / {spec.num_test:,} test, {h}x{w}x{c}"
+        + (f", {spec.num_classes} classes" if spec.num_classes else ", no labels")
+    )
+    print(
+        f"  default:  {'binarised at 0.5 (Bernoulli)' if spec.binarize_by_default else 'grey levels in [0, 1] (Gaussian)'}"
+    )
     if spec.bundled_with:
         print(f"  files:    none; bundled with the {spec.bundled_with} package")
     else:
@@ -91,11 +115,19 @@ def run_info(args: argparse.Namespace) -> int:
     all_usable = True
     for status in inspect_files(spec, root):
         file = status.file
-        print(f"  - {file.name}: {status.state}" + (f" ({status.path} {status.problem})" if status.problem else ""))
+        print(
+            f"  - {file.name}: {status.state}"
+            + (f" ({status.path} {status.problem})" if status.problem else "")
+        )
         if file.sha256:
-            print(f"      sha256 of content: {file.sha256}" + (f", {file.size:,} bytes" if file.size else ""))
+            print(
+                f"      sha256 of content: {file.sha256}"
+                + (f", {file.size:,} bytes" if file.size else "")
+            )
         else:
-            print("      sha256 of content: not registered (unknown upstream); format and image counts are checked")
+            print(
+                "      sha256 of content: not registered (unknown upstream); format and image counts are checked"
+            )
         for url in file.urls:
             print(f"      {url}")
         all_usable &= status.usable
@@ -123,9 +155,13 @@ def run_fetch(args: argparse.Namespace) -> int:
 
     spec = get_spec(args.name)
     root = resolve_data_dir(args.data_dir)
-    policy = RetryPolicy(attempts=max(1, args.retries), backoff_seconds=args.backoff, timeout_seconds=args.timeout)
+    policy = RetryPolicy(
+        attempts=max(1, args.retries), backoff_seconds=args.backoff, timeout_seconds=args.timeout
+    )
     try:
-        outcomes = fetch_dataset(spec, root, policy=policy, progress=not args.quiet, quiet=args.quiet)
+        outcomes = fetch_dataset(
+            spec, root, policy=policy, progress=not args.quiet, quiet=args.quiet
+        )
     except (DatasetError, OSError) as exc:  # OSError: e.g. a data directory that is not writable
         print(f"igr data fetch: {exc}", file=sys.stderr)
         return 1

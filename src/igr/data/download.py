@@ -104,7 +104,9 @@ def _transfer(url: str, part: Path, policy: RetryPolicy, label: str, progress: b
                 try:
                     chunk = response.read(_CHUNK_BYTES)
                 except (OSError, http.client.HTTPException) as exc:
-                    raise _TransientFailure(f"connection lost after {received:,} bytes ({exc})") from exc
+                    raise _TransientFailure(
+                        f"connection lost after {received:,} bytes ({exc})"
+                    ) from exc
                 if not chunk:
                     break
                 output.write(chunk)
@@ -174,7 +176,11 @@ def download_file(
         # Mirrors may serve different (equally valid) archives: each mirror starts clean,
         # and a failed download leaves nothing half-written behind.
         part.unlink(missing_ok=True)
-    expected = f"expected sha256 {file.sha256}" if file.sha256 else "format check only, no registered sha256"
+    expected = (
+        f"expected sha256 {file.sha256}"
+        if file.sha256
+        else "format check only, no registered sha256"
+    )
     details = "\n  - ".join(failures)
     raise DownloadError(
         f"Could not download {destination} ({expected}); nothing was written there. "

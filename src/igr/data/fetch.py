@@ -87,18 +87,28 @@ def fetch_dataset(
 def _outcome(status: FileStatus, action: str) -> FetchOutcome:
     digest = status.digest
     return FetchOutcome(
-        name=status.file.name, path=status.path, action=action,
-        sha256=digest.sha256 if digest else None, size=digest.size if digest else None,
+        name=status.file.name,
+        path=status.path,
+        action=action,
+        sha256=digest.sha256 if digest else None,
+        size=digest.size if digest else None,
     )
 
 
-def write_manifest(path: Path, spec: DatasetSpec, data_dir: Path, outcomes: list[FetchOutcome]) -> None:
+def write_manifest(
+    path: Path, spec: DatasetSpec, data_dir: Path, outcomes: list[FetchOutcome]
+) -> None:
     """A small JSON record of the verified files (an output for a pipeline rule), written atomically."""
     record = {
         "dataset": spec.name,
         "data_dir": str(Path(data_dir).resolve()),
         "files": [
-            {"name": o.name, "path": str(o.path.resolve()), "sha256_of_content": o.sha256, "content_bytes": o.size}
+            {
+                "name": o.name,
+                "path": str(o.path.resolve()),
+                "sha256_of_content": o.sha256,
+                "content_bytes": o.size,
+            }
             for o in outcomes
         ],
     }

@@ -47,7 +47,9 @@ def idx_images(content: bytes) -> np.ndarray:
     """uint8 images of shape (N, H, W, 1) from an idx3-ubyte file."""
     images = parse_idx(content)
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"expected a 3-d uint8 IDX array of images, got {images.shape} {images.dtype}")
+        raise ValueError(
+            f"expected a 3-d uint8 IDX array of images, got {images.shape} {images.dtype}"
+        )
     return images[..., np.newaxis]
 
 

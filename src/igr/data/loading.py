@@ -71,14 +71,18 @@ def inspect_content(file: DataFile, path: Path, content: bytes) -> FileStatus:
     described = "decompressed content" if path.name.endswith(".gz") else "content"
     if file.size is not None and digest.size != file.size:
         return FileStatus(
-            file, path, CORRUPTED,
+            file,
+            path,
+            CORRUPTED,
             f"is truncated or corrupted: its {described} is {digest.size:,} bytes, expected "
             f"{file.size:,}, and its sha256 is {digest.sha256}",
             digest,
         )
     if file.sha256 is not None and digest.sha256 != file.sha256:
         return FileStatus(
-            file, path, CORRUPTED,
+            file,
+            path,
+            CORRUPTED,
             f"is corrupted: the sha256 of its {described} is {digest.sha256}",
             digest,
         )
@@ -106,7 +110,9 @@ def read_and_inspect(file: DataFile, folder: Path) -> tuple[FileStatus, bytes | 
     return status, (content if status.usable else None)
 
 
-def inspect_files(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None) -> list[FileStatus]:
+def inspect_files(
+    name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None
+) -> list[FileStatus]:
     """The state of every registered file of a dataset; never raises for bad data."""
     spec = get_spec(name)
     folder = spec.folder_in(resolve_data_dir(data_dir))
@@ -115,13 +121,18 @@ def inspect_files(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | No
 
 def _error_for(spec: DatasetSpec, status: FileStatus, data_dir: Path) -> DatasetError:
     return file_problem(
-        spec.name, status.path, status.problem or status.state,
-        expected_sha256=status.file.sha256, data_dir=data_dir,
+        spec.name,
+        status.path,
+        status.problem or status.state,
+        expected_sha256=status.file.sha256,
+        data_dir=data_dir,
         extra_advice=advice_for(spec, data_dir),
     )
 
 
-def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None) -> dict[str, bytes]:
+def verify_dataset(
+    name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, bytes]:
     """Check every file of the dataset; return their verified (decompressed) contents by name.
 
     Raises :class:`DatasetError` for the first file that is missing, truncated, corrupted or
@@ -141,8 +152,12 @@ def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | N
             spec.check_folder(folder)
         except FileFormatError as exc:
             raise file_problem(
-                spec.name, folder / exc.file_name, exc.phrase, expected_sha256=None,
-                data_dir=root, extra_advice=advice_for(spec, root),
+                spec.name,
+                folder / exc.file_name,
+                exc.phrase,
+                expected_sha256=None,
+                data_dir=root,
+                extra_advice=advice_for(spec, root),
             ) from exc
     if spec.bundled_with:
         try:
@@ -155,7 +170,9 @@ def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | N
     return contents
 
 
-def load_raw(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None) -> DatasetArrays:
+def load_raw(
+    name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None
+) -> DatasetArrays:
     """The dataset as stored (uint8 or float pixels), after verification of every file."""
     spec = get_spec(name)
     root = resolve_data_dir(data_dir)
@@ -167,8 +184,11 @@ def load_raw(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = 
         registered = {file.name: file for file in spec.files}
         file = registered.get(exc.file_name)
         raise file_problem(
-            spec.name, folder / exc.file_name, exc.phrase,
-            expected_sha256=file.sha256 if file else None, data_dir=root,
+            spec.name,
+            folder / exc.file_name,
+            exc.phrase,
+            expected_sha256=file.sha256 if file else None,
+            data_dir=root,
             extra_advice=advice_for(spec, root),
         ) from exc
     if (arrays.num_train, arrays.num_test) != (spec.num_train, spec.num_test):
@@ -196,8 +216,11 @@ def preprocess_options(
     if pixel_dtype is None:
         pixel_dtype = spec.default_pixel_dtype if not (binarize or image_size) else "float32"
     return PreprocessOptions(
-        binarize=binarize, threshold=threshold, image_size=image_size,
-        flatten=flatten, pixel_dtype=pixel_dtype,
+        binarize=binarize,
+        threshold=threshold,
+        image_size=image_size,
+        flatten=flatten,
+        pixel_dtype=pixel_dtype,
     )
 
 
@@ -222,8 +245,12 @@ def load_arrays(
     """
     spec = get_spec(name)
     options = preprocess_options(
-        spec, binarize=binarize, threshold=threshold, image_size=image_size,
-        flatten=flatten, pixel_dtype=pixel_dtype,
+        spec,
+        binarize=binarize,
+        threshold=threshold,
+        image_size=image_size,
+        flatten=flatten,
+        pixel_dtype=pixel_dtype,
     )
     raw = load_raw(spec, data_dir)
     return DatasetArrays(

@@ -39,6 +39,7 @@ def read_idx_dataset(folder: Path, contents: Mapping[str, bytes]) -> DatasetArra
     ):
         if images.shape[0] != labels.shape[0]:
             raise FileFormatError(
-                labels_name, f"holds {labels.shape[0]} labels for {images.shape[0]} images in {images_name}"
+                labels_name,
+                f"holds {labels.shape[0]} labels for {images.shape[0]} images in {images_name}",
             )
     return arrays

@@ -81,7 +81,9 @@ class InputPipeline:
             return images
         return images, tf.gather(self.labels, indices)
 
-    def _batches_of(self, order: tf.Tensor, batch_size: int, drop_remainder: bool) -> tf.data.Dataset:
+    def _batches_of(
+        self, order: tf.Tensor, batch_size: int, drop_remainder: bool
+    ) -> tf.data.Dataset:
         """Batches of examples taken in ``order`` (a permutation of all indices).
 
         The index batches are cut from the permutation with one reshape (about twice as fast
@@ -106,7 +108,9 @@ class InputPipeline:
         """Shuffled batches of epochs ``start_epoch .. start_epoch + num_epochs - 1``, in order."""
         epoch_numbers = tf.data.Dataset.range(start_epoch, start_epoch + num_epochs)
         batches = epoch_numbers.flat_map(
-            lambda epoch: self._batches_of(self.epoch_order(epoch), self.batch_size, self.drop_remainder)
+            lambda epoch: self._batches_of(
+                self.epoch_order(epoch), self.batch_size, self.drop_remainder
+            )
         )
         return batches.prefetch(tf.data.AUTOTUNE)
 
@@ -128,13 +132,21 @@ def training_pipeline(
 ) -> InputPipeline:
     """Shorthand for :class:`InputPipeline` (the training set of a :class:`DatasetArrays`)."""
     return InputPipeline(
-        images, labels, batch_size=batch_size, seed=seed,
-        drop_remainder=drop_remainder, with_labels=with_labels,
+        images,
+        labels,
+        batch_size=batch_size,
+        seed=seed,
+        drop_remainder=drop_remainder,
+        with_labels=with_labels,
     )
 
 
 def evaluation_batches(
-    images: np.ndarray, labels: np.ndarray | None = None, *, batch_size: int, with_labels: bool = False
+    images: np.ndarray,
+    labels: np.ndarray | None = None,
+    *,
+    batch_size: int,
+    with_labels: bool = False,
 ) -> tf.data.Dataset:
     """Test-set batches in stored order, the last batch kept."""
     pipeline = InputPipeline(images, labels, batch_size=batch_size, seed=0, with_labels=with_labels)

@@ -28,8 +28,14 @@ class ProgressBar:
             self._print_line(force=True)
         else:
             self._bar = tqdm(
-                total=total, initial=initial, desc=label, unit="B", unit_scale=True,
-                unit_divisor=1024, file=sys.stderr, leave=True,
+                total=total,
+                initial=initial,
+                desc=label,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=sys.stderr,
+                leave=True,
             )
 
     def update(self, num_bytes: int) -> None:
@@ -48,7 +54,10 @@ class ProgressBar:
         self._last_print = now
         if self.total:
             share = f" ({100.0 * self.done / self.total:.0f}%)"
-            print(f"{self.label}: {_megabytes(self.done)} of {_megabytes(self.total)}{share}", file=sys.stderr)
+            print(
+                f"{self.label}: {_megabytes(self.done)} of {_megabytes(self.total)}{share}",
+                file=sys.stderr,
+            )
         else:
             print(f"{self.label}: {_megabytes(self.done)}", file=sys.stderr)
 

@@ -33,6 +33,7 @@ from tensorflow_probability.python.internal import (
 )
 from tensorflow_probability.python.internal import prefer_static as ps
 
+from igr.distributions._broadcast import sum_to_shape
 from igr.distributions._checks import (
     as_parameter,
     as_tensor,
@@ -42,22 +43,26 @@ from igr.distributions._checks import (
     check_positive,
     check_same_static,
 )
-from igr.distributions._sampling import gaussian_draw, gaussian_log_density
+from igr.distributions._compiled import compiled
+from igr.distributions._sampling import gaussian_log_density, sample_shape_vector, standard_normal
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, monte_carlo_argmax_probs
 from igr.distributions.igr_gaussian import (
     _as_dtype,
+    _common_shape,
     _gaussian_base,
     _GaussianParameters,
+    _is_constant,
     _positive,
     _positive_event,
 )
-from igr.distributions.softmax_plus_plus import pad_last, softmax_and_log_volume
+from igr.distributions.softmax_plus_plus import pad_last
 from igr.distributions.stick_breaking import (
     StickBreaking,
     TemperedSoftmax,
     exclusive_prefix_sums,
     log_stick_pieces,
     log_sticks,
+    reverse_exclusive_prefix_sums,
     sum_first_categories,
     tempered_softmax_log_det,
     tempered_softmax_log_det_from_sum,
@@ -122,17 +127,20 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
         return tf.where(in_support, log_prob, tf.constant(-float("inf"), log_prob.dtype))
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-        # Fused: log N(kappa) from the noise; the stick-breaking log-det is the sum of the
-        # log pieces, the tempered-softmax one comes from log_softmax.
-        noise, kappa, scale = self._gaussian_draw(sample_shape, seed)
-        temperature = as_tensor(self.temperature, kappa.dtype)
-        log_pieces = log_stick_pieces(kappa)
-        inverse_temperature = tf.math.reciprocal(temperature)[..., tf.newaxis]
-        psi, sum_log_psi = softmax_and_log_volume(tf.math.exp(log_pieces) * inverse_temperature)
-        log_det = tf.reduce_sum(log_pieces, -1) + tempered_softmax_log_det_from_sum(
-            sum_log_psi, temperature, ps.shape(log_pieces)[-1]
+        # The truncated draw's kernels with all K categories in use.
+        loc, scale = _common_shape(tf.convert_to_tensor(self.loc), tf.convert_to_tensor(self.scale))
+        num_categories = ps.shape(loc)[-1] + 1
+        psi, log_prob, *_ = fused_stick_breaking_draw(
+            loc,
+            scale,
+            standard_normal(
+                ps.concat([sample_shape_vector(sample_shape), ps.shape(loc)], 0), loc.dtype, seed
+            ),
+            as_tensor(self.temperature, loc.dtype),
+            lambda prefix: (tf.constant(num_categories, tf.int32), tf.constant(False)),
+            with_temperature_gradient=not _is_constant(self.parameters["temperature"]),
         )
-        return psi, gaussian_log_density(noise, scale) - log_det
+        return psi, log_prob
 
     def sample_argmax(self, n, seed=None):
         """Argmax categories [n, ...]: argmax of psi is the argmax of the pieces."""
@@ -270,34 +278,32 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         and later entries are empty. The log density of the finite IGR-SB of those m
         categories is `sum_{k<m-1} log N(kappa_k) - sum_{k<m} log eta_k` (the stick-breaking
         log-det) minus the tempered-softmax term `log m - (m-1) log tau + sum_{k<m} log psi_k`.
+        The gradient is in closed form (`_truncated_backward`); the kernels are compiled by
+        XLA (see `_compiled`).
         """
-        loc, scale = tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale)
-        noise, kappa = gaussian_draw(loc, scale, sample_shape, seed)
-        log_v, log_one_minus_v = log_sticks(kappa)
-        prefix = exclusive_prefix_sums(log_one_minus_v, include_total=True)
-        m, cap_hit = truncation_num_categories(
-            prefix, self._threshold, self._quantile, self.max_categories
+        loc, scale = _common_shape(
+            tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale)
         )
-        index = tf.range(self.max_categories)
-        in_use = index <= m - 1
-        in_use_indicator = tf.cast(in_use, loc.dtype)
-        # Finite everywhere: P_k + log v_k before index m - 1, the remainder P_{m-1} at it,
-        # and P_k (unused, masked below) after it.
-        log_pieces = prefix + pad_last(log_v) * tf.cast(index < m - 1, loc.dtype)
-        pieces = tf.math.exp(log_pieces) * in_use_indicator
         temperature = as_tensor(self._temperature, loc.dtype)
-        inverse_temperature = tf.math.reciprocal(temperature)[..., tf.newaxis]
-        neg_inf = tf.constant(-float("inf"), loc.dtype)
-        logits = tf.where(in_use, pieces * inverse_temperature, neg_inf)
-        psi, sum_log_psi = softmax_and_log_volume(logits, active=in_use)
-        log_prob = (
-            gaussian_log_density(noise, scale, active=index[:-1] < m - 1)
-            - tf.reduce_sum(log_pieces * in_use_indicator, axis=-1)
-            - tempered_softmax_log_det_from_sum(sum_log_psi, temperature, m)
+        psi, log_prob, kappa, pieces, m, cap_hit = fused_stick_breaking_draw(
+            loc,
+            scale,
+            standard_normal(
+                ps.concat([sample_shape_vector(sample_shape), ps.shape(loc)], 0), loc.dtype, seed
+            ),
+            temperature,
+            lambda prefix: truncation_num_categories(
+                prefix, self._threshold, self._quantile, self.max_categories
+            ),
+            with_temperature_gradient=not _is_constant(self.parameters["temperature"]),
+        )
+        logits = tf.where(
+            tf.range(self.max_categories) <= m - 1,
+            pieces * tf.math.reciprocal(temperature)[..., tf.newaxis],
+            tf.constant(-float("inf"), pieces.dtype),
         )
         log_psi = tf.math.log_softmax(logits, axis=-1)  # pruned from graphs that do not use it
-        draws = TruncatedSample(psi, log_psi, kappa, pieces, m, cap_hit)
-        return draws, log_prob
+        return TruncatedSample(psi, log_psi, kappa, pieces, m, cap_hit), log_prob
 
     def sample_with_truncation(self, sample_shape=(), seed=None) -> TruncatedSample:
         """Draw, choose the truncation for the whole batch, and apply it."""
@@ -342,6 +348,126 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
     def argmax_probs(self, num_samples=DEFAULT_ARGMAX_SAMPLES, seed=None):
         """Monte-Carlo argmax law [..., K_max] from `num_samples` truncated draws."""
         return monte_carlo_argmax_probs(self.sample_argmax, self.max_categories, num_samples, seed)
+
+
+def fused_stick_breaking_draw(
+    loc, scale, noise, temperature, truncate, with_temperature_gradient=True
+):
+    """IGR-SB draws under a truncation, their log density, and a closed-form gradient.
+
+    `kappa = loc + scale * noise`; `truncate(P)` maps the prefix sums of the sticks to
+    `(m, cap_hit)` (a function of the draws, not differentiated); the kernels are compiled by
+    XLA (see `_compiled`) and the gradient is `_truncated_backward`. Returns
+    `(psi, log_prob, kappa, pieces, m, cap_hit)`; gradients flow from psi, log_prob, kappa
+    and pieces into loc, scale and (with `with_temperature_gradient`) the temperature.
+    """
+    truncation = []
+
+    @tf.custom_gradient
+    def forward(loc, scale, temperature):
+        kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
+        m, cap_hit = truncate(prefix)
+        truncation.extend([m, cap_hit])
+        psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
+
+        def gradient(psi_gradient, log_prob_gradient, kappa_gradient, pieces_gradient):
+            return _truncated_backward(
+                (psi_gradient, log_prob_gradient, kappa_gradient, pieces_gradient),
+                (psi, pieces, log_v, noise, scale, m, temperature),
+                with_temperature_gradient,
+            )
+
+        return (psi, log_prob, kappa, pieces), gradient
+
+    psi, log_prob, kappa, pieces = forward(loc, scale, temperature)
+    return (psi, log_prob, kappa, pieces, *truncation)
+
+
+def _truncation_masks(m, size, dtype):
+    """0/1 masks [size] of the m categories in use and of the m - 1 kept sticks."""
+    index = tf.range(size)
+    return tf.cast(index <= m - 1, dtype), tf.cast(index < m - 1, dtype)
+
+
+@compiled
+def _truncated_sticks(loc, scale, noise):
+    """`(kappa, log v, P)`: `kappa = loc + scale * noise`, `P_k = sum_{j<k} log(1 - v_j)`."""
+    kappa = loc + scale * noise
+    log_v, log_one_minus_v = log_sticks(kappa)
+    return kappa, log_v, exclusive_prefix_sums(log_one_minus_v, include_total=True)
+
+
+@compiled
+def _truncated_density(log_v, prefix, noise, scale, m, temperature):
+    """`(psi, eta, log p)` under the truncation to m categories (see `TruncatedIGRSB._draw`)."""
+    active, kept = _truncation_masks(m, prefix.shape[-1], prefix.dtype)
+    log_pieces = prefix + pad_last(log_v) * kept
+    pieces = tf.math.exp(log_pieces) * active
+    logits = tf.where(
+        active > 0,
+        pieces * tf.math.reciprocal(temperature)[..., tf.newaxis],
+        tf.constant(-float("inf"), prefix.dtype),
+    )
+    log_psi = tf.math.log_softmax(logits, axis=-1)
+    sum_log_psi = tf.reduce_sum(tf.where(active > 0, log_psi, tf.zeros_like(log_psi)), axis=-1)
+    log_prob = (
+        gaussian_log_density(noise, scale, active=kept[:-1] > 0)
+        - tf.reduce_sum(log_pieces * active, axis=-1)
+        - tempered_softmax_log_det_from_sum(sum_log_psi, temperature, m)
+    )
+    return tf.math.exp(log_psi), pieces, log_prob
+
+
+@compiled
+def _truncated_backward(upstream, saved, with_temperature_gradient):
+    """`(d loc, d scale, d tau or None)` of a truncated draw, in closed form.
+
+    For upstream gradients `g` (psi), `h` (log p), `g_kappa` and `g_eta`, with the masks
+    `a` (k < m) and `b` (k < m - 1):
+
+        d logit_j  = psi_j (g_j - <g, psi> + m h) - h a_j,     logit_j = eta_j / tau
+        d log eta  = (d logit / tau + g_eta) eta - h a
+        d log v_k  = b_k d log eta_k,      d P_k = d log eta_k
+        d log(1 - v_j) = sum_{k>j} d P_k   (the transposed prefix sum)
+        d kappa    = d log v - v (d log v + d log(1 - v)) + g_kappa
+        d loc = d kappa,   d scale = d kappa * noise - h b / scale,
+        d tau = ((m - 1) h - <d logit, eta> / tau) / tau,
+
+    each summed over the axes its parameter was broadcast along.
+    """
+    psi_gradient, log_prob_gradient, kappa_gradient, pieces_gradient = upstream
+    psi, pieces, log_v, noise, scale, m, temperature = saved
+    active, kept = _truncation_masks(m, psi.shape[-1], psi.dtype)
+    m_float = tf.cast(m, psi.dtype)
+    h = log_prob_gradient[..., tf.newaxis]
+    inverse_temperature = tf.math.reciprocal(temperature)[..., tf.newaxis]
+    shift = tf.reduce_sum(psi_gradient * psi, -1, keepdims=True) - m_float * h
+    logit_gradient = psi * (psi_gradient - shift) - h * active
+    piece_gradient = logit_gradient * inverse_temperature
+    if pieces_gradient is not None:
+        piece_gradient = piece_gradient + pieces_gradient
+    log_piece_gradient = piece_gradient * pieces - h * active
+    log_v_gradient = log_piece_gradient[..., :-1] * kept[:-1]
+    log_one_minus_v_gradient = reverse_exclusive_prefix_sums(log_piece_gradient)
+    kappa_total = log_v_gradient - tf.math.exp(log_v) * (log_v_gradient + log_one_minus_v_gradient)
+    if kappa_gradient is not None:
+        kappa_total = kappa_total + kappa_gradient
+    temperature_gradient = None
+    if with_temperature_gradient:
+        temperature_gradient = sum_to_shape(
+            (
+                (m_float - 1.0) * log_prob_gradient
+                - tf.reduce_sum(logit_gradient * pieces, axis=-1) * inverse_temperature[..., 0]
+            )
+            / temperature,
+            ps.shape(temperature),
+        )
+    scale_term = sum_to_shape(h * kept[:-1], ps.shape(scale)) / scale
+    return (
+        sum_to_shape(kappa_total, ps.shape(scale)),
+        sum_to_shape(kappa_total * noise, ps.shape(scale)) - scale_term,
+        temperature_gradient,
+    )
 
 
 def log_pieces_to_logits(log_pieces, temperature):

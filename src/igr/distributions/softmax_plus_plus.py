@@ -73,49 +73,6 @@ def softmax_plus_plus_logits(x, temperature, delta):
     return tf.concat([scaled, pivot], axis=-1)
 
 
-def softmax_and_log_volume(logits, active=None):
-    """`(psi, sum_{k active} log psi_k)` for `psi = softmax(logits)`, with a closed-form gradient.
-
-    `active` (boolean, broadcasting against `logits`; all entries when None) marks the m
-    categories in use; the others must have logit -inf (psi 0). The sum is the `psi`-part of
-    the log-determinant of softmax++ and of the tempered softmax. The vector-Jacobian
-    product for upstream gradients `g` of psi and `s` of the sum is
-
-        d/dlogit_j = psi_j (g_j - sum_k g_k psi_k) + s (a_j - m psi_j),   a_j = [j active],
-
-    a handful of elementwise ops in place of the generic backward pass through log_softmax
-    and exp (several per cent of an IGR training step at K = 50 on the CPU). Higher
-    derivatives stay exact: the gradient is built from `psi`, a differentiable function of
-    the logits.
-    """
-
-    @tf.custom_gradient
-    def forward(logits):
-        log_psi = tf.math.log_softmax(logits, axis=-1)
-        psi = tf.math.exp(log_psi)
-        if active is None:
-            indicator = None
-            count = ps.cast(ps.shape(psi)[-1], psi.dtype)
-            total = tf.reduce_sum(log_psi, axis=-1)
-        else:
-            indicator = tf.cast(active, psi.dtype)
-            count = tf.reduce_sum(indicator, axis=-1, keepdims=True)
-            total = tf.reduce_sum(tf.where(active, log_psi, tf.zeros_like(log_psi)), axis=-1)
-
-        def gradient(psi_gradient, sum_gradient):
-            sum_gradient = sum_gradient[..., tf.newaxis]
-            # Combined on the reduced shape first: one full-size subtraction, not two.
-            shift = tf.reduce_sum(psi_gradient * psi, axis=-1, keepdims=True) + count * sum_gradient
-            through_psi = psi * (psi_gradient - shift)
-            if indicator is None:
-                return through_psi + sum_gradient
-            return through_psi + sum_gradient * indicator
-
-        return (psi, total), gradient
-
-    return forward(logits)
-
-
 def pad_last(x, value=0.0):
     """`x` [..., n] with one more entry `value` at the end of the last axis."""
     rank = x.shape.rank

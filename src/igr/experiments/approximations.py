@@ -90,16 +90,12 @@ def target_distribution(name: str, parameters: Mapping[str, Any]):
     if name == "poisson":
         return stats.poisson(float(parameters["rate"]))
     if name == "negative_binomial":
-        return stats.nbinom(
-            float(parameters["total_count"]), float(parameters["probs"])
-        )
+        return stats.nbinom(float(parameters["total_count"]), float(parameters["probs"]))
     if name == "binomial":
         return stats.binom(int(parameters["total_count"]), float(parameters["probs"]))
     weights = np.asarray(parameters["weights"], dtype=np.float64)
     if weights.ndim != 1 or np.any(weights < 0) or not weights.sum() > 0:
-        raise ValueError(
-            f"fixed_pmf weights must be non-negative, not all 0: {weights}"
-        )
+        raise ValueError(f"fixed_pmf weights must be non-negative, not all 0: {weights}")
     return stats.rv_discrete(values=(np.arange(weights.size), weights / weights.sum()))
 
 
@@ -283,9 +279,7 @@ def fit_truncated_igr_sb(
     def loss_fn(step_seed):
         draws = family().sample_with_truncation(samples_per_step, seed=step_seed)
         target = lumped_target(pmf, tail, draws.num_categories)
-        return kl_target_to_relaxed_mean(
-            target, tf.reduce_mean(draws.psi, 0)
-        ), draws.num_categories
+        return kl_target_to_relaxed_mean(target, tf.reduce_mean(draws.psi, 0)), draws.num_categories
 
     losses, used = _adam_fit([loc, log_scale], loss_fn, seeds, num_steps, learning_rate)
     evaluation = family().sample_with_truncation(eval_samples, seed=seeds[num_steps])
@@ -339,10 +333,7 @@ def approximate(
         "eval_samples": eval_samples,
         "seed": seed,
     }
-    fits = [
-        fit_gs(distribution, k, gs_temperature, **common)
-        for k in sorted(gs_num_categories)
-    ]
+    fits = [fit_gs(distribution, k, gs_temperature, **common) for k in sorted(gs_num_categories)]
     fits.append(
         fit_truncated_igr_sb(
             distribution,
@@ -421,13 +412,8 @@ def _run_approximate(args: argparse.Namespace) -> int:
 def _run_summarize(args: argparse.Namespace) -> int:
     from igr.reporting.approximations import summarize_approximations
 
-    summarize_approximations(
-        args.fits, args.output_table, args.output_figure, args.output_claim
-    )
+    summarize_approximations(args.fits, args.output_table, args.output_figure, args.output_claim)
     return 0
-
-
-
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

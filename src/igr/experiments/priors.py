@@ -299,8 +299,6 @@ def _run_summarize_priors(args: argparse.Namespace) -> int:
 _ALL_OPTIONS = ("scale", *FAMILY_OPTIONS["igr_sb"])
 
 
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``igr learn-prior`` and ``igr summarize-priors``."""
     learn = subparsers.add_parser(
@@ -311,12 +309,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     learn.add_argument("--family", required=True, choices=FAMILIES)
     learn.add_argument("--num-categories", required=True, type=at_least(2), metavar="K")
-    learn.add_argument("--scale", type=positive_float, help="IGR-I/Planar: sigma0 of every coordinate")
-    learn.add_argument("--fit-temperature", type=positive_float, help="IGR-SB: temperature of the relaxed samples")
+    learn.add_argument(
+        "--scale", type=positive_float, help="IGR-I/Planar: sigma0 of every coordinate"
+    )
+    learn.add_argument(
+        "--fit-temperature", type=positive_float, help="IGR-SB: temperature of the relaxed samples"
+    )
     learn.add_argument("--num-steps", type=int, help="IGR-SB: Adam steps")
-    learn.add_argument("--samples-per-step", type=positive_int, help="IGR-SB: relaxed samples per step")
+    learn.add_argument(
+        "--samples-per-step", type=positive_int, help="IGR-SB: relaxed samples per step"
+    )
     learn.add_argument("--learning-rate", type=positive_float, help="IGR-SB: Adam learning rate")
-    learn.add_argument("--eval-samples", type=positive_int, help="IGR-SB: samples of the Monte-Carlo argmax law")
+    learn.add_argument(
+        "--eval-samples", type=positive_int, help="IGR-SB: samples of the Monte-Carlo argmax law"
+    )
     learn.add_argument("--seed", type=int, help="IGR-SB: seed of the stateless per-step seeds")
     learn.add_argument("--threads", type=int, default=None, help="TensorFlow threads")
     learn.add_argument("--output", required=True, type=Path, help="JSON file to write")

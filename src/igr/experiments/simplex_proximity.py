@@ -127,13 +127,18 @@ def plot_simplex_proximity(table, figure_path: str | Path) -> None:
     for family, rows in table.groupby("family", sort=False):
         rows = rows.sort_values("temperature")
         color = FAMILY_COLORS.get(family)
-        axis.plot(rows["temperature"], rows["median"], marker="o", color=color, label=family_label(family))
+        axis.plot(
+            rows["temperature"], rows["median"], marker="o", color=color, label=family_label(family)
+        )
         axis.fill_between(rows["temperature"], rows["q25"], rows["q75"], color=color, alpha=0.25)
     num_categories = int(table["num_categories"].iloc[0])
     num_samples = int(table["num_samples"].iloc[0])
     axis.set_xlabel("temperature tau")
     axis.set_ylabel("||psi - e_argmax||  (median, IQR)")
-    axis.set_title(f"Distance of samples to the nearest vertex (K={num_categories}, N={num_samples})", fontsize=10)
+    axis.set_title(
+        f"Distance of samples to the nearest vertex (K={num_categories}, N={num_samples})",
+        fontsize=10,
+    )
     axis.set_ylim(bottom=0)
     axis.legend()
     axis.grid(alpha=0.3)
@@ -166,9 +171,7 @@ def proximity_claim(table) -> str:
         f"the argmax vertex is smaller at {int(nearer.sum())} of {len(nearer)} temperatures"
     )
     for temperature, row in medians.iterrows():
-        lines.append(
-            f"  - tau = {temperature:g}: IGR-I {row['igr_i']:.3f}, GS {row['gs']:.3f}"
-        )
+        lines.append(f"  - tau = {temperature:g}: IGR-I {row['igr_i']:.3f}, GS {row['gs']:.3f}")
     lines.append("")
     lines.append(
         "IGR-I draws from the learned prior of the priors stage (its sigma sets how spread "

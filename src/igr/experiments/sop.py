@@ -127,9 +127,7 @@ def train(
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return {"loss": loss, "learning_rate": optimizer.learning_rate}
 
-    pipeline = InputPipeline(
-        data.x_train, batch_size=settings["batch_size"], seed=settings["seed"]
-    )
+    pipeline = InputPipeline(data.x_train, batch_size=settings["batch_size"], seed=settings["seed"])
     trainer = Trainer(
         train_step,
         pipeline,
@@ -151,8 +149,7 @@ def train(
         "first_epoch_loss": float(result.history[0]["loss"]),
         "final_train_loss": float(last["loss"]),
         "history": [
-            {"epoch": int(row["epoch"]), "loss": float(row["loss"])}
-            for row in result.history
+            {"epoch": int(row["epoch"]), "loss": float(row["loss"])} for row in result.history
         ],
     }
 
@@ -182,9 +179,7 @@ def evaluate(
     def batch_losses(batch, index):
         x_up, x_low = split_halves(batch)
         batch_seed = tf.stack([tf.constant(seed, tf.int32), TEST_SEED_OFFSET + index])
-        hard_seed, relaxed_seed = tf.unstack(
-            tf.random.experimental.stateless_split(batch_seed, 2)
-        )
+        hard_seed, relaxed_seed = tf.unstack(tf.random.experimental.stateless_split(batch_seed, 2))
         hard = model.loss_per_example(x_up, x_low, hard_seed, num_samples, hard=True)
         relaxed = model.loss_per_example(x_up, x_low, relaxed_seed, 1, hard=False)
         return hard, relaxed
@@ -199,9 +194,7 @@ def evaluate(
 
     shown = tf.constant(images[:num_predictions])
     x_up, _ = split_halves(shown)
-    predictions = model.predict_lower(
-        x_up, tf.constant([seed, TEST_SEED_OFFSET - 1]), num_samples
-    )
+    predictions = model.predict_lower(x_up, tf.constant([seed, TEST_SEED_OFFSET - 1]), num_samples)
     return {
         "settings": settings,
         "test_examples": len(images),
@@ -211,9 +204,7 @@ def evaluate(
         "test_loss_relaxed_one_sample": float(np.mean(relaxed_all)),
         "final_train_loss": record["final_train_loss"],
         "image_shape": list(images.shape[1:]),
-        "truth": np.asarray(images[:num_predictions], np.float64)
-        .reshape(len(shown), -1)
-        .tolist(),
+        "truth": np.asarray(images[:num_predictions], np.float64).reshape(len(shown), -1).tolist(),
         "predicted_lower": predictions.numpy().astype(np.float64).tolist(),
     }
 
@@ -232,9 +223,7 @@ def _run_train(args: argparse.Namespace) -> int:
     configure_threads(args.threads)
     settings = {name: getattr(args, name) for name in RUN_SETTINGS}
     try:
-        record = train(
-            settings, Path(args.run_dir), args.data_dir, args.checkpoint_every
-        )
+        record = train(settings, Path(args.run_dir), args.data_dir, args.checkpoint_every)
     except TrainingPreempted as stop:
         print(f"igr sop train: {stop}", file=sys.stderr)
         return EXIT_PREEMPTED
@@ -252,9 +241,7 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate_and_write(
-    record: dict[str, Any], args: argparse.Namespace, output: Path
-) -> None:
+def _evaluate_and_write(record: dict[str, Any], args: argparse.Namespace, output: Path) -> None:
     result = evaluate(
         record,
         args.data_dir,
@@ -280,21 +267,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 def _run_summarize(args: argparse.Namespace) -> int:
     from igr.reporting.sop import summarize_sop
 
-    summarize_sop(
-        args.evaluations, args.output_table, args.output_figure, args.output_claim
-    )
+    summarize_sop(args.evaluations, args.output_table, args.output_figure, args.output_claim)
     return 0
-
-
-
 
 
 def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-samples", type=positive_int, default=1000, help="M")
     parser.add_argument("--eval-batch-size", type=positive_int, default=50)
-    parser.add_argument(
-        "--eval-examples", type=non_negative_int, default=0, help="0: all"
-    )
+    parser.add_argument("--eval-examples", type=non_negative_int, default=0, help="0: all")
     parser.add_argument("--num-predictions", type=positive_int, default=8)
 
 
@@ -308,32 +288,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     commands = sop.add_subparsers(title="commands", metavar="<command>", required=True)
 
-    t = commands.add_parser(
-        "train", help="train one (family, seed) run, resuming if possible"
-    )
+    t = commands.add_parser("train", help="train one (family, seed) run, resuming if possible")
     t.add_argument("--family", required=True, choices=SOP_FAMILIES)
     t.add_argument("--dataset", required=True, help="mnist (paper) or digits (offline)")
     t.add_argument("--data-dir", default=None)
-    t.add_argument(
-        "--hidden-units", type=positive_int, required=True, help="paper: 240"
-    )
+    t.add_argument("--hidden-units", type=positive_int, required=True, help="paper: 240")
     t.add_argument("--temperature", type=positive_float, required=True)
-    t.add_argument(
-        "--planar-layers", type=positive_int, default=2, help="igr_planar only"
-    )
+    t.add_argument("--planar-layers", type=positive_int, default=2, help="igr_planar only")
     t.add_argument("--epochs", type=positive_int, required=True)
     t.add_argument("--batch-size", type=positive_int, default=100)
-    t.add_argument(
-        "--learning-rate", type=positive_float, default=1e-3, help="initial rate"
-    )
+    t.add_argument("--learning-rate", type=positive_float, default=1e-3, help="initial rate")
     t.add_argument("--learning-rate-decay", type=positive_float, default=1e-3)
     t.add_argument("--learning-rate-floor", type=positive_float, default=1e-4)
     t.add_argument("--seed", type=int, required=True)
     t.add_argument("--checkpoint-every", type=positive_int, default=10, help="epochs")
     t.add_argument("--threads", type=int, default=None)
-    t.add_argument(
-        "--run-dir", required=True, type=Path, help="checkpoints and history"
-    )
+    t.add_argument("--run-dir", required=True, type=Path, help="checkpoints and history")
     t.add_argument("--output", required=True, type=Path, help="train record (JSON)")
     t.add_argument(
         "--evaluation-output",
@@ -344,9 +314,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     _add_evaluation_options(t)
     t.set_defaults(func=_run_train)
 
-    e = commands.add_parser(
-        "evaluate", help="test loss with M hard samples, predictions"
-    )
+    e = commands.add_parser("evaluate", help="test loss with M hard samples, predictions")
     e.add_argument("--train-record", required=True, type=Path)
     e.add_argument("--data-dir", default=None)
     _add_evaluation_options(e)

@@ -39,8 +39,17 @@ ARCHITECTURES = ("linear", "nonlinear", "conv")
 
 #: Settings of a run that decide its model (stored in the train record, reused by evaluate).
 MODEL_SETTINGS = (
-    "dataset", "architecture", "family", "likelihood", "temperature", "num_variables",
-    "num_categories", "planar_layers", "threshold", "quantile", "seed",
+    "dataset",
+    "architecture",
+    "family",
+    "likelihood",
+    "temperature",
+    "num_variables",
+    "num_categories",
+    "planar_layers",
+    "threshold",
+    "quantile",
+    "seed",
 )
 
 
@@ -205,7 +214,9 @@ def evaluate(args: argparse.Namespace) -> int:
     @tf.function(reduce_retracing=True)
     def batch_bound(x, index):
         return model.discrete_bound(
-            x, args.num_importance_samples, args.argmax_samples,
+            x,
+            args.num_importance_samples,
+            args.argmax_samples,
             tf.stack([tf.constant(seed, tf.int32), 2_000_000 + tf.cast(index, tf.int32)]),
         )
 
@@ -225,7 +236,9 @@ def evaluate(args: argparse.Namespace) -> int:
     distances_all = np.concatenate(distances).astype(np.float64)
     norms_all = np.concatenate(norms).astype(np.float64)
     rng = np.random.default_rng(seed)
-    subsample = rng.choice(distances_all, size=min(args.distance_subsample, distances_all.size), replace=False)
+    subsample = rng.choice(
+        distances_all, size=min(args.distance_subsample, distances_all.size), replace=False
+    )
     exact = settings["family"] in ("gs", "igr_i")
     result = {
         "settings": settings,
@@ -234,7 +247,9 @@ def evaluate(args: argparse.Namespace) -> int:
         "discrete_bound": float(np.mean(bounds_all)),
         "discrete_bound_sd": float(np.std(bounds_all)),
         "num_importance_samples": args.num_importance_samples,
-        "discrete_bound_q": "exact" if exact else f"monte_carlo ({args.argmax_samples} draws pooled with the S draws)",
+        "discrete_bound_q": "exact"
+        if exact
+        else f"monte_carlo ({args.argmax_samples} draws pooled with the S draws)",
         "vertex_distance_median": float(np.median(distances_all)),
         "vertex_distance_mean": float(np.mean(distances_all)),
         "vertex_distances_sample": subsample.tolist(),
@@ -251,12 +266,14 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``igr vae train`` and ``igr vae evaluate``."""
-    vae = subparsers.add_parser("vae", help="discrete VAEs (spec section 5)", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    vae = subparsers.add_parser(
+        "vae",
+        help="discrete VAEs (spec section 5)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = vae.add_subparsers(title="commands", metavar="<command>", required=True)
 
     t = commands.add_parser("train", help="train one VAE (resumes from its run folder)")
@@ -264,8 +281,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--data-dir", default=None)
     t.add_argument("--architecture", required=True, choices=ARCHITECTURES)
     t.add_argument("--family", required=True, choices=FAMILIES)
-    t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
-                   help="default: bernoulli for binarised datasets, else gaussian")
+    t.add_argument(
+        "--likelihood",
+        choices=("bernoulli", "gaussian"),
+        default=None,
+        help="default: bernoulli for binarised datasets, else gaussian",
+    )
     t.add_argument("--prior", required=True, type=Path, help="priors-stage JSON file")
     t.add_argument("--temperature", required=True, type=positive_float)
     t.add_argument("--num-variables", type=positive_int, default=20)
@@ -293,8 +314,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("train_record", type=Path, help="JSON written by igr vae train")
     e.add_argument("--data-dir", default=None)
     e.add_argument("--num-importance-samples", type=positive_int, default=100)
-    e.add_argument("--argmax-samples", type=positive_int, default=1000,
-                   help="Monte-Carlo draws of q(b|x) (IGR-Planar, IGR-SB)")
+    e.add_argument(
+        "--argmax-samples",
+        type=positive_int,
+        default=1000,
+        help="Monte-Carlo draws of q(b|x) (IGR-Planar, IGR-SB)",
+    )
     e.add_argument("--eval-examples", type=int, default=0, help="test examples (0: all)")
     e.add_argument("--batch-size", type=positive_int, default=500)
     e.add_argument("--bound-batch-size", type=positive_int, default=50)

@@ -142,7 +142,11 @@ class Latent(tf.Module):
             return IGRSB(loc=loc, scale=scale, temperature=tau)
         if self.family == "igr_sb_trunc":
             return TruncatedIGRSB(
-                loc=loc, scale=scale, temperature=tau, threshold=self.threshold, quantile=self.quantile
+                loc=loc,
+                scale=scale,
+                temperature=tau,
+                threshold=self.threshold,
+                quantile=self.quantile,
             )
         batch = tf.shape(loc)[0]
 

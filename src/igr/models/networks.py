@@ -48,7 +48,9 @@ class Dense(tf.Module):
 
     def __init__(self, fan_in: int, fan_out: int, seeds: SeedSequence, relu: bool, name=None):
         super().__init__(name=name)
-        self.kernel = tf.Variable(_glorot([fan_in, fan_out], fan_in, fan_out, seeds()), name="kernel")
+        self.kernel = tf.Variable(
+            _glorot([fan_in, fan_out], fan_in, fan_out, seeds()), name="kernel"
+        )
         self.bias = tf.Variable(tf.zeros([fan_out]), name="bias")
         self.relu = relu
 
@@ -63,7 +65,9 @@ class Conv(tf.Module):
     def __init__(self, in_channels, out_channels, seeds, relu, transpose=False, name=None):
         super().__init__(name=name)
         fan_in, fan_out = 16 * in_channels, 16 * out_channels
-        shape = [4, 4, out_channels, in_channels] if transpose else [4, 4, in_channels, out_channels]
+        shape = (
+            [4, 4, out_channels, in_channels] if transpose else [4, 4, in_channels, out_channels]
+        )
         self.kernel = tf.Variable(_glorot(shape, fan_in, fan_out, seeds()), name="kernel")
         self.bias = tf.Variable(tf.zeros([out_channels]), name="bias")
         self.relu, self.transpose, self.out_channels = relu, transpose, out_channels
@@ -156,7 +160,9 @@ class FlatMLP(tf.Module):
         return tf.reshape(y, [-1, *self.output_shape])
 
 
-def build_networks(architecture: str, image_shape, num_latent_params: int, latent_size: int, seed: int):
+def build_networks(
+    architecture: str, image_shape, num_latent_params: int, latent_size: int, seed: int
+):
     """(encoder, decoder): images [B, H, W, C] -> [B, num_latent_params];
     latent [B, latent_size] -> pixel parameters [B, H, W, C] (logits or Gaussian means)."""
     height, width, channels = image_shape

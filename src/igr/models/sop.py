@@ -62,18 +62,14 @@ class BinaryUnits(tf.Module):
     ):
         super().__init__(name=name)
         if family not in SOP_FAMILIES:
-            raise ValueError(
-                f"unknown family {family!r}; expected one of {SOP_FAMILIES}"
-            )
+            raise ValueError(f"unknown family {family!r}; expected one of {SOP_FAMILIES}")
         self.family, self.units, self.temperature = (
             family,
             int(units),
             float(temperature),
         )
         params_per_unit = 1 if family == "gs" else 2
-        self.dense = Dense(
-            fan_in, params_per_unit * units, seeds, relu=False, name="dense"
-        )
+        self.dense = Dense(fan_in, params_per_unit * units, seeds, relu=False, name="dense")
         if family == "igr_planar":
             shape = [units, planar_layers, 1]
             self.flow_u = tf.Variable(
@@ -123,9 +119,7 @@ class BinaryUnits(tf.Module):
 def bernoulli_log_likelihood(x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     """``sum_d x_d log s(o_d) + (1 - x_d) log(1 - s(o_d))`` over the last axis."""
     x = tf.broadcast_to(x, tf.shape(logits))
-    return -tf.reduce_sum(
-        tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits), -1
-    )
+    return -tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits), -1)
 
 
 def sop_loss_from_log_likelihoods(log_likelihoods: tf.Tensor) -> tf.Tensor:
@@ -179,9 +173,7 @@ class DoubleLinearSOP(tf.Module):
             planar_layers,
             name="second",
         )
-        self.output_layer = Dense(
-            hidden_units, output_size, seeds, relu=False, name="output"
-        )
+        self.output_layer = Dense(hidden_units, output_size, seeds, relu=False, name="output")
 
     def output_logits(self, x_up: tf.Tensor, seed, hard: bool = False) -> tf.Tensor:
         """Bernoulli logits [..., D_low] of one draw of both unit layers per row of x_up."""
@@ -207,18 +199,12 @@ class DoubleLinearSOP(tf.Module):
         self, x_up, x_low, seed, num_samples: int = 1, hard: bool = False
     ) -> tf.Tensor:
         """``-log (1/M) sum_m p(x_low | z_m)`` per example [B]."""
-        log_likelihoods = self.sample_log_likelihoods(
-            x_up, x_low, seed, num_samples, hard
-        )
+        log_likelihoods = self.sample_log_likelihoods(x_up, x_low, seed, num_samples, hard)
         return sop_loss_from_log_likelihoods(log_likelihoods)
 
-    def loss(
-        self, x_up, x_low, seed, num_samples: int = 1, hard: bool = False
-    ) -> tf.Tensor:
+    def loss(self, x_up, x_low, seed, num_samples: int = 1, hard: bool = False) -> tf.Tensor:
         """Mean over the batch of :meth:`loss_per_example`."""
-        return tf.reduce_mean(
-            self.loss_per_example(x_up, x_low, seed, num_samples, hard)
-        )
+        return tf.reduce_mean(self.loss_per_example(x_up, x_low, seed, num_samples, hard))
 
     def predict_lower(self, x_up, seed, num_samples: int) -> tf.Tensor:
         """Mean Bernoulli probability of each lower pixel over M hard draws [B, D_low]."""
@@ -227,9 +213,7 @@ class DoubleLinearSOP(tf.Module):
             tf.broadcast_to(x_up, tf.concat([[num_samples], tf.shape(x_up)], 0)),
             [-1, self.input_size],
         )
-        logits = tf.reshape(
-            self.output_logits(tiled, seed, True), [num_samples, batch, -1]
-        )
+        logits = tf.reshape(self.output_logits(tiled, seed, True), [num_samples, batch, -1])
         return tf.reduce_mean(tf.math.sigmoid(logits), axis=0)
 
 
@@ -237,9 +221,7 @@ def split_halves(images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Images [B, H, W, C] -> flattened upper rows ``0..H/2-1`` and lower rows [B, H/2 W C]."""
     height = images.shape[1]
     if height is None or height % 2:
-        raise ValueError(
-            f"images need an even, static height, got shape {images.shape}"
-        )
+        raise ValueError(f"images need an even, static height, got shape {images.shape}")
     half = height // 2
     batch = tf.shape(images)[0]
     upper = tf.reshape(images[:, :half], [batch, -1])
@@ -258,9 +240,7 @@ def decayed_learning_rate(step, initial: float, decay: float, floor: float):
     return tf.maximum(floor, initial / (1.0 + decay * tf.cast(step, tf.float32)))
 
 
-def step_decay_schedule(
-    initial: float = 1e-3, decay: float = 1e-3, floor: float = 1e-4
-):
+def step_decay_schedule(initial: float = 1e-3, decay: float = 1e-3, floor: float = 1e-4):
     """A ``tf_keras`` learning-rate schedule of :func:`decayed_learning_rate`."""
     import tf_keras
 

@@ -88,12 +88,16 @@ class DiscreteVAE(tf.Module):
             "reconstruction": tf.reduce_mean(terms["reconstruction"]),
             "kl": tf.reduce_mean(terms["kl"]),
         }
-        metrics.update({k: v for k, v in terms.items() if k not in ("reconstruction", "kl", "elbo")})
+        metrics.update(
+            {k: v for k, v in terms.items() if k not in ("reconstruction", "kl", "elbo")}
+        )
         return loss, metrics
 
     # ------------------------------------------------------------------ evaluation
 
-    def discrete_bound(self, x: tf.Tensor, num_samples: int, argmax_samples: int, seed) -> tf.Tensor:
+    def discrete_bound(
+        self, x: tf.Tensor, num_samples: int, argmax_samples: int, seed
+    ) -> tf.Tensor:
         """Importance-sampled bound on log p(x) [B] (module docstring), S = ``num_samples``."""
         latent = self.latent
         draw_seed, law_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
@@ -116,7 +120,9 @@ class DiscreteVAE(tf.Module):
             tf.concat([[-1], tf.shape(x)[1:]], 0),
         )
         log_px_b = tf.reshape(
-            self.log_likelihood(repeated, tf.reshape(one_hot, [num_samples * batch, latent.num_variables, -1])),
+            self.log_likelihood(
+                repeated, tf.reshape(one_hot, [num_samples * batch, latent.num_variables, -1])
+            ),
             [num_samples, batch],
         )
         log_weights = log_px_b + latent.log_uniform_prior() - log_q

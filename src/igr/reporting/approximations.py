@@ -55,9 +55,7 @@ def approximation_rows(records: Sequence[dict]) -> list[dict]:
 def claim_check(records: Sequence[dict]) -> dict:
     """Whether this run supports :data:`CLAIM` (module docstring), with the evidence."""
     poisson = [
-        r
-        for r in records
-        if r["target"] == "poisson" and r["target_parameters"].get("rate") == 50
+        r for r in records if r["target"] == "poisson" and r["target_parameters"].get("rate") == 50
     ]
     if not poisson:
         return {
@@ -67,11 +65,7 @@ def claim_check(records: Sequence[dict]) -> dict:
         }
     fits = poisson[0]["fits"]
     sb = [f for f in fits if f["family"] == "igr_sb"]
-    gs = [
-        f
-        for f in fits
-        if f["family"] == "gs" and f["num_categories"] in CLAIM_GS_CATEGORIES
-    ]
+    gs = [f for f in fits if f["family"] == "gs" and f["num_categories"] in CLAIM_GS_CATEGORIES]
     if not sb or not gs:
         return {
             "claim": CLAIM,
@@ -87,9 +81,7 @@ def claim_check(records: Sequence[dict]) -> dict:
         + ", ".join(f"GS K={k} {tv:.3f}" for k, tv in sorted(gs_tv.items()))
         + f" (need >= {CLAIM_GS_MIN_TV}); share of samples >= 50: IGR-SB "
         f"{sb[0]['share_at_or_above_50']:.3f}, "
-        + ", ".join(
-            f"GS K={f['num_categories']} {f['share_at_or_above_50']:.3f}" for f in gs
-        )
+        + ", ".join(f"GS K={f['num_categories']} {f['share_at_or_above_50']:.3f}" for f in gs)
         + f", target {sb[0]['target_share_at_or_above_50']:.3f}"
     )
     return {
@@ -109,9 +101,7 @@ def summarize_approximations(
     from igr.reporting.figures import FAMILY_COLORS, family_label, plt, save_figure
 
     records = [read_json(path) for path in fit_paths]
-    write_csv_atomic(
-        table_path, pd.DataFrame(approximation_rows(records), columns=TABLE_COLUMNS)
-    )
+    write_csv_atomic(table_path, pd.DataFrame(approximation_rows(records), columns=TABLE_COLUMNS))
     write_csv_atomic(claim_path, pd.DataFrame([claim_check(records)]))
 
     num_columns = max(len(r["fits"]) for r in records)
@@ -122,9 +112,7 @@ def summarize_approximations(
         squeeze=False,
     )
     for row, record in enumerate(records):
-        distribution = target_distribution(
-            record["target"], record["target_parameters"]
-        )
+        distribution = target_distribution(record["target"], record["target_parameters"])
         for column in range(num_columns):
             axis = axes[row][column]
             if column >= len(record["fits"]):

@@ -51,9 +51,7 @@ def sop_table_rows(evaluations: Sequence[dict]) -> list[dict]:
                 "test_loss_relaxed_one_sample_mean": float(
                     np.mean([r["test_loss_relaxed_one_sample"] for r in records])
                 ),
-                "final_train_loss_mean": float(
-                    np.mean([r["final_train_loss"] for r in records])
-                ),
+                "final_train_loss_mean": float(np.mean([r["final_train_loss"] for r in records])),
             }
         )
     best = {}
@@ -85,9 +83,7 @@ def claim_check(rows: Sequence[dict]) -> dict:
         if min(row["num_seeds"], reference["num_seeds"]) < 2:
             clear = "one seed: spread unknown"
         else:
-            clear = (
-                "clear" if abs(difference) > spread else "within the spread over seeds"
-            )
+            clear = "clear" if abs(difference) > spread else "within the spread over seeds"
         parts.append(
             f"{row['family']} {row['test_loss_mean']:.3f} +- {row['test_loss_sd']:.3f} "
             f"({difference:+.3f}, {clear})"
@@ -148,16 +144,12 @@ def summarize_sop(
     for row, (title, images) in enumerate(row_images):
         for column, image in enumerate(images):
             axis = axes[row][column]
-            axis.imshow(
-                image, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest"
-            )
+            axis.imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
             axis.axhline(height / 2 - 0.5, color="tab:red", linewidth=0.8)
             axis.set_xticks([])
             axis.set_yticks([])
             if column == 0:
                 axis.set_ylabel(title, fontsize=8)
-    figure.suptitle(
-        "Lower halves predicted from the upper halves (below the red line)", fontsize=9
-    )
+    figure.suptitle("Lower halves predicted from the upper halves (below the red line)", fontsize=9)
     figure.tight_layout()
     save_figure(figure, figure_path)

@@ -32,7 +32,10 @@ from igr.io import read_json, write_csv_atomic, write_text_atomic
 
 FAMILY_ORDER = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
 LABELS = {
-    "gs": "GS", "igr_i": "IGR-I", "igr_planar": "IGR-Planar", "igr_sb": "IGR-SB",
+    "gs": "GS",
+    "igr_i": "IGR-I",
+    "igr_planar": "IGR-Planar",
+    "igr_sb": "IGR-SB",
     "igr_sb_trunc": "IGR-SB (truncated)",
 }
 
@@ -44,17 +47,22 @@ def load_records(paths):
     for path in paths:
         record = read_json(path)
         s = record["settings"]
-        rows.append({
-            "dataset": s["dataset"], "architecture": s["architecture"], "family": s["family"],
-            "seed": s["seed"], "discrete_bound": record["discrete_bound"],
-            "test_elbo": record["test_elbo"],
-            "vanished_gradient_share": record["vanished_gradient_share"],
-            "vertex_distance_median": record["vertex_distance_median"],
-            "distances": record["vertex_distances_sample"],
-            "discrete_bound_q": record["discrete_bound_q"],
-            # Standard error of the test-set mean bound (spread over test examples).
-            "discrete_bound_se": record["discrete_bound_sd"] / np.sqrt(record["test_examples"]),
-        })
+        rows.append(
+            {
+                "dataset": s["dataset"],
+                "architecture": s["architecture"],
+                "family": s["family"],
+                "seed": s["seed"],
+                "discrete_bound": record["discrete_bound"],
+                "test_elbo": record["test_elbo"],
+                "vanished_gradient_share": record["vanished_gradient_share"],
+                "vertex_distance_median": record["vertex_distance_median"],
+                "distances": record["vertex_distances_sample"],
+                "discrete_bound_q": record["discrete_bound_q"],
+                # Standard error of the test-set mean bound (spread over test examples).
+                "discrete_bound_se": record["discrete_bound_sd"] / np.sqrt(record["test_examples"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -64,11 +72,17 @@ def main_table(records):
     table = grouped.agg(
         seeds=("seed", "count"),
         discrete_bound_mean=("discrete_bound", "mean"),
-        discrete_bound_sd=("discrete_bound", lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0),
+        discrete_bound_sd=(
+            "discrete_bound",
+            lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
+        ),
         test_elbo_mean=("test_elbo", "mean"),
         test_elbo_sd=("test_elbo", lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0),
         vanished_gradient_share=("vanished_gradient_share", "mean"),
-        discrete_bound_se=("discrete_bound_se", lambda v: float(np.sqrt(np.mean(np.square(v)) / len(v)))),
+        discrete_bound_se=(
+            "discrete_bound_se",
+            lambda v: float(np.sqrt(np.mean(np.square(v)) / len(v))),
+        ),
         discrete_bound_q=("discrete_bound_q", "first"),
     ).reset_index()
     best = table.groupby(["dataset", "architecture"])["discrete_bound_mean"].transform("max")
@@ -110,7 +124,9 @@ def latex_table(table) -> str:
         " & ".join(header) + " \\\\",
         "\\midrule",
     ]
-    lines += [" & ".join(c.replace("+-", "$\\pm$").replace("_", "\\_") for c in r) + " \\\\" for r in rows]
+    lines += [
+        " & ".join(c.replace("+-", "$\\pm$").replace("_", "\\_") for c in r) + " \\\\" for r in rows
+    ]
     lines += ["\\bottomrule", "\\end{tabular}"]
     return "\n".join(lines) + "\n"
 
@@ -118,7 +134,8 @@ def latex_table(table) -> str:
 def claims(table) -> str:
     """One line per dataset x architecture on "IGR beats GS" (module docstring)."""
     lines = [
-        "# Claim: IGR beats GS (test log-likelihood bound, mean +- sd over seeds)", "",
+        "# Claim: IGR beats GS (test log-likelihood bound, mean +- sd over seeds)",
+        "",
     ]
     for (dataset, architecture), group in table.groupby(["dataset", "architecture"], sort=True):
         gs = group[group["family"] == "gs"]
@@ -157,15 +174,26 @@ def truncation_summary(histories):
         if "categories_used" not in frame.columns or frame.empty:
             continue
         last = frame.iloc[-1]
-        rows.append({
-            "dataset": history["dataset"], "architecture": history["architecture"],
-            "family": history["family"], "categories_used": float(last["categories_used"]),
-            "cap_hit": float(last.get("cap_hit", float("nan"))),
-        })
+        rows.append(
+            {
+                "dataset": history["dataset"],
+                "architecture": history["architecture"],
+                "family": history["family"],
+                "categories_used": float(last["categories_used"]),
+                "cap_hit": float(last.get("cap_hit", float("nan"))),
+            }
+        )
     columns = ["dataset", "architecture", "family"]
     if not rows:
-        return pd.DataFrame(columns=[*columns, "categories_used_mean", "categories_used_min",
-                                     "categories_used_max", "cap_hit_share"])
+        return pd.DataFrame(
+            columns=[
+                *columns,
+                "categories_used_mean",
+                "categories_used_min",
+                "categories_used_max",
+                "cap_hit_share",
+            ]
+        )
     grouped = pd.DataFrame(rows).groupby(columns, sort=True)
     return grouped.agg(
         categories_used_mean=("categories_used", "mean"),
@@ -196,7 +224,11 @@ def elbo_figure(histories, path) -> None:
     figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4), squeeze=False)
     for axis, (dataset, architecture) in zip(axes[0], panels):
         for family in FAMILY_ORDER:
-            runs = [h["frame"] for h in histories if (h["dataset"], h["architecture"], h["family"]) == (dataset, architecture, family)]
+            runs = [
+                h["frame"]
+                for h in histories
+                if (h["dataset"], h["architecture"], h["family"]) == (dataset, architecture, family)
+            ]
             runs = [r.dropna(subset=["test_elbo"]) for r in runs if "test_elbo" in r]
             if not runs:
                 continue
@@ -248,7 +280,11 @@ def vanished_figure(table, path) -> None:
     frame["family"] = frame["family"].map(LABELS)
     figure, axis = plt.subplots(figsize=(7, 3.2))
     sns.barplot(
-        data=frame, x="panel", y="vanished_gradient_share", hue="family", ax=axis,
+        data=frame,
+        x="panel",
+        y="vanished_gradient_share",
+        hue="family",
+        ax=axis,
         palette=_palette(),
     )
     axis.set_xlabel("")
@@ -265,7 +301,9 @@ def summarize(args: argparse.Namespace) -> int:
     for path in args.histories:
         frame = pd.read_csv(path)
         parts = Path(path).parts  # .../{dataset}/{architecture}/{family}/seed{seed}/history.csv
-        histories.append({"dataset": parts[-5], "architecture": parts[-4], "family": parts[-3], "frame": frame})
+        histories.append(
+            {"dataset": parts[-5], "architecture": parts[-4], "family": parts[-3], "frame": frame}
+        )
     table = main_table(records)
     truncation = truncation_summary(histories)
     table = table.merge(truncation, on=["dataset", "architecture", "family"], how="left")
@@ -283,7 +321,14 @@ def summarize(args: argparse.Namespace) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evaluations", nargs="+", required=True)
     parser.add_argument("--histories", nargs="+", required=True)
-    for name in ("table-csv", "table-markdown", "table-latex", "claims", "elbo-figure",
-                 "distance-figure", "vanished-figure"):
+    for name in (
+        "table-csv",
+        "table-markdown",
+        "table-latex",
+        "claims",
+        "elbo-figure",
+        "distance-figure",
+        "vanished-figure",
+    ):
         parser.add_argument(f"--{name}", required=True, type=Path)
     parser.set_defaults(func=summarize)

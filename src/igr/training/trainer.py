@@ -223,7 +223,9 @@ class Trainer:
         """Run (or resume) training to ``num_epochs``; see the module docstring."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
         if self.manager.latest_checkpoint:
-            self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            self.checkpoint.restore(
+                self.manager.latest_checkpoint
+            ).assert_existing_objects_matched()
         start_epoch, step = int(self.epoch.numpy()), int(self.step.numpy())
         result = FitResult(resumed_epoch=start_epoch, resumed_step=step)
         history = self._load_history(start_epoch)
