@@ -220,20 +220,28 @@ def fused_kernels(request, monkeypatch):
     return request.param
 
 
+def gradient_test_parameters(rng, size, trainable_temperature):
+    """`(loc [4, size], scale [size] (broadcast), temperature, variables)`; the temperature is
+    a Variable with one value per batch member, or the Python number 0.4."""
+    loc = tf.Variable(rng.normal(size=(4, size)))
+    scale = tf.Variable(rng.uniform(0.5, 2.0, size=(size,)))
+    if trainable_temperature:
+        temperature = tf.Variable([0.3, 0.5, 0.8, 1.3], dtype=F64)
+        return loc, scale, temperature, [loc, scale, temperature]
+    return loc, scale, 0.4, [loc, scale]
+
+
 @pytest.mark.parametrize("trainable_temperature", [False, True])
 def test_fused_igr_i_gradients_match_autodiff_of_the_same_draws(
     fused_kernels, trainable_temperature
 ):
     rng = np.random.default_rng(21)
-    loc = tf.Variable(rng.normal(size=(4, 5)))
-    scale = tf.Variable(rng.uniform(0.5, 2.0, size=(5,)))  # broadcast against loc
+    loc, scale, temperature, variables = gradient_test_parameters(rng, 5, trainable_temperature)
     if trainable_temperature:
-        temperature = tf.Variable([0.3, 0.5, 0.8, 1.3], dtype=F64)  # one per batch member
         delta = tf.Variable(1.7, dtype=F64)
-        variables = [loc, scale, temperature, delta]
+        variables.append(delta)
     else:
-        temperature, delta = 0.3, 1.0
-        variables = [loc, scale]
+        delta = 1.0
     weights = tf.constant(rng.normal(size=6))
 
     def objective(psi, log_prob):
@@ -292,13 +300,7 @@ def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
     fused_kernels, trainable_temperature
 ):
     rng = np.random.default_rng(3)
-    loc = tf.Variable(rng.normal(size=(4, 9)))
-    scale = tf.Variable(rng.uniform(0.5, 2.0, size=(9,)))  # broadcast against loc
-    if trainable_temperature:
-        temperature = tf.Variable([0.3, 0.5, 0.8, 1.3], dtype=F64)
-        variables = [loc, scale, temperature]
-    else:
-        temperature, variables = 0.4, [loc, scale]
+    loc, scale, temperature, variables = gradient_test_parameters(rng, 9, trainable_temperature)
     weights = [tf.constant(rng.normal(size=size)) for size in (10, 10, 9)]
 
     def objective(psi, log_prob, pieces, kappa):

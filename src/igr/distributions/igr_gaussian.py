@@ -226,19 +226,12 @@ def igr_i_draw_and_log_prob(
         psi, log_prob = _igr_i_forward(loc, scale, noise, temperature, delta, delta_is_one)
 
         def gradient(psi_gradient, log_prob_gradient):
-            loc_gradient, scale_gradient, temperature_gradient, delta_gradient = _igr_i_backward(
-                psi_gradient,
-                log_prob_gradient,
-                psi,
-                loc,
-                scale,
-                noise,
-                temperature,
-                delta,
+            return _igr_i_backward(
+                (psi_gradient, log_prob_gradient),
+                (psi, loc, scale, noise, temperature, delta),
                 not temperature_is_constant,
                 not delta_is_constant,
             )
-            return loc_gradient, scale_gradient, temperature_gradient, delta_gradient
 
         return (psi, log_prob), gradient
 
@@ -262,19 +255,10 @@ def _igr_i_forward(loc, scale, noise, temperature, delta, delta_is_one):
 
 
 @compiled
-def _igr_i_backward(
-    psi_gradient,
-    log_prob_gradient,
-    psi,
-    loc,
-    scale,
-    noise,
-    temperature,
-    delta,
-    with_temperature_gradient,
-    with_delta_gradient,
-):
+def _igr_i_backward(upstream, saved, with_temperature_gradient, with_delta_gradient):
     """`(d loc, d scale, d tau, d delta)` of `igr_i_draw_and_log_prob` (None when not asked)."""
+    psi_gradient, log_prob_gradient = upstream
+    psi, loc, scale, noise, temperature, delta = saved
     num_coordinates = ps.cast(ps.shape(noise)[-1], noise.dtype)
     h = log_prob_gradient[..., tf.newaxis]
     shift = tf.reduce_sum(psi_gradient * psi, -1, keepdims=True) - (num_coordinates + 1) * h
