@@ -210,7 +210,12 @@ def fused_kernels(request, monkeypatch):
 
     kernels = {
         igr_gaussian: ("_igr_i_forward", "_igr_i_backward"),
-        igr_stick_breaking: ("_truncated_sticks", "_truncated_density", "_truncated_backward"),
+        igr_stick_breaking: (
+            "_truncated_sticks",
+            "_truncated_density",
+            "_untruncated_forward",
+            "_truncated_backward",
+        ),
     }
     if request.param == "op_by_op":
         for module, names in kernels.items():
@@ -345,3 +350,44 @@ def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
     np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-10)
     for ours, expected in zip(fused_gradients, reference_gradients):
         np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("trainable_temperature", [False, True])
+def test_fused_igr_sb_gradients_match_autodiff_of_the_same_draws(
+    fused_kernels, trainable_temperature
+):
+    rng = np.random.default_rng(8)
+    loc, scale, temperature, variables = gradient_test_parameters(rng, 6, trainable_temperature)
+    weights = tf.constant(rng.normal(size=7))
+
+    def objective(psi, log_prob):
+        return tf.reduce_sum(psi * weights) + tf.reduce_sum(tf.sin(log_prob / 10.0))
+
+    with tf.GradientTape() as tape:
+        distribution = IGRSB(loc, scale, temperature)
+        psi, log_prob = distribution.experimental_sample_and_log_prob(3, seed=(2, 3))
+        fused = objective(psi, log_prob)
+    fused_gradients = tape.gradient(fused, variables)
+
+    noise = tf.stop_gradient((distribution.bijector.inverse(psi) - loc) / scale)
+    with tf.GradientTape() as tape:
+        tau = tf.convert_to_tensor(temperature, F64)[..., tf.newaxis]
+        kappa = loc + scale * noise
+        v = tf.math.sigmoid(kappa)
+        remaining = tf.math.cumprod(1.0 - v, axis=-1, exclusive=True)
+        pieces = tf.concat([v * remaining, remaining[..., -1:] * (1.0 - v[..., -1:])], -1)
+        log_psi = tf.math.log_softmax(pieces / tau)
+        log_det = (
+            tf.reduce_sum(tf.math.log(pieces), -1)
+            + np.log(7.0)
+            - 6.0 * tf.math.log(tau[..., 0])
+            + tf.reduce_sum(log_psi, -1)
+        )
+        log_normal = tf.reduce_sum(tfp.distributions.Normal(loc, scale).log_prob(kappa), -1)
+        reference_log_prob = log_normal - log_det
+        reference = objective(tf.math.exp(log_psi), reference_log_prob)
+    reference_gradients = tape.gradient(reference, variables)
+
+    np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-9)
+    for ours, expected in zip(fused_gradients, reference_gradients):
+        np.testing.assert_allclose(ours, expected, rtol=1e-7, atol=1e-9)

@@ -26,3 +26,8 @@ def compiled(function):
     if not XLA_ENABLED:
         return function
     return tf.function(function, jit_compile=True, autograph=False)
+
+
+def uncompiled(function):
+    """The Python function behind `compiled(function)`, to be traced into a larger kernel."""
+    return getattr(function, "python_function", function)

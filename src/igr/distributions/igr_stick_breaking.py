@@ -43,7 +43,7 @@ from igr.distributions._checks import (
     check_positive,
     check_same_static,
 )
-from igr.distributions._compiled import compiled
+from igr.distributions._compiled import compiled, uncompiled
 from igr.distributions._sampling import gaussian_log_density, sample_shape_vector, standard_normal
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, monte_carlo_argmax_probs
 from igr.distributions.igr_gaussian import (
@@ -129,7 +129,6 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
         # The truncated draw's kernels with all K categories in use.
         loc, scale = _common_shape(tf.convert_to_tensor(self.loc), tf.convert_to_tensor(self.scale))
-        num_categories = ps.shape(loc)[-1] + 1
         psi, log_prob, *_ = fused_stick_breaking_draw(
             loc,
             scale,
@@ -137,7 +136,7 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
                 ps.concat([sample_shape_vector(sample_shape), ps.shape(loc)], 0), loc.dtype, seed
             ),
             as_tensor(self.temperature, loc.dtype),
-            lambda prefix: (tf.constant(num_categories, tf.int32), tf.constant(False)),
+            truncate=None,
             with_temperature_gradient=not _is_constant(self.parameters["temperature"]),
         )
         return psi, log_prob
@@ -351,13 +350,14 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
 
 
 def fused_stick_breaking_draw(
-    loc, scale, noise, temperature, truncate, with_temperature_gradient=True
+    loc, scale, noise, temperature, truncate=None, with_temperature_gradient=True
 ):
     """IGR-SB draws under a truncation, their log density, and a closed-form gradient.
 
     `kappa = loc + scale * noise`; `truncate(P)` maps the prefix sums of the sticks to
-    `(m, cap_hit)` (a function of the draws, not differentiated); the kernels are compiled by
-    XLA (see `_compiled`) and the gradient is `_truncated_backward`. Returns
+    `(m, cap_hit)` (a function of the draws, not differentiated), and `truncate=None` keeps
+    all K categories (finite IGR-SB, one forward kernel). The kernels are compiled by XLA
+    (see `_compiled`) and the gradient is `_truncated_backward`. Returns
     `(psi, log_prob, kappa, pieces, m, cap_hit)`; gradients flow from psi, log_prob, kappa
     and pieces into loc, scale and (with `with_temperature_gradient`) the temperature.
     """
@@ -365,10 +365,16 @@ def fused_stick_breaking_draw(
 
     @tf.custom_gradient
     def forward(loc, scale, temperature):
-        kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
-        m, cap_hit = truncate(prefix)
+        if truncate is None:
+            m, cap_hit = ps.shape(noise)[-1] + 1, False
+            kappa, log_v, psi, pieces, log_prob = _untruncated_forward(
+                loc, scale, noise, temperature
+            )
+        else:
+            kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
+            m, cap_hit = truncate(prefix)
+            psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
         truncation.extend([m, cap_hit])
-        psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
 
         def gradient(psi_gradient, log_prob_gradient, kappa_gradient, pieces_gradient):
             return _truncated_backward(
@@ -416,6 +422,14 @@ def _truncated_density(log_v, prefix, noise, scale, m, temperature):
         - tempered_softmax_log_det_from_sum(sum_log_psi, temperature, m)
     )
     return tf.math.exp(log_psi), pieces, log_prob
+
+
+@compiled
+def _untruncated_forward(loc, scale, noise, temperature):
+    """`(kappa, log v, psi, eta, log p)` with all categories in use: both kernels in one."""
+    kappa, log_v, prefix = uncompiled(_truncated_sticks)(loc, scale, noise)
+    density = uncompiled(_truncated_density)
+    return (kappa, log_v, *density(log_v, prefix, noise, scale, prefix.shape[-1], temperature))
 
 
 @compiled
