@@ -205,23 +205,13 @@ def test_box_muller_draws_are_standard_normal():
 
 @pytest.fixture(params=["xla", "op_by_op"])
 def fused_kernels(request, monkeypatch):
-    """The fused kernels as compiled by XLA, or run op by op (as with `IGR_XLA=0`)."""
-    from igr.distributions import igr_gaussian, igr_stick_breaking
+    """The fused IGR-I kernels as compiled by XLA, or run op by op (as with `IGR_XLA=0`)."""
+    from igr.distributions import igr_gaussian
 
-    kernels = {
-        igr_gaussian: ("_igr_i_forward", "_igr_i_backward"),
-        igr_stick_breaking: (
-            "_truncated_sticks",
-            "_truncated_density",
-            "_untruncated_forward",
-            "_truncated_backward",
-        ),
-    }
     if request.param == "op_by_op":
-        for module, names in kernels.items():
-            for name in names:
-                kernel = getattr(module, name)
-                monkeypatch.setattr(module, name, getattr(kernel, "python_function", kernel))
+        for name in ("_igr_i_forward", "_igr_i_backward"):
+            kernel = getattr(igr_gaussian, name)
+            monkeypatch.setattr(igr_gaussian, name, getattr(kernel, "python_function", kernel))
     return request.param
 
 
@@ -302,7 +292,7 @@ def test_fused_igr_i_under_tf_function_with_an_unknown_batch_size(fused_kernels)
 
 @pytest.mark.parametrize("trainable_temperature", [False, True])
 def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
-    fused_kernels, trainable_temperature
+    trainable_temperature,
 ):
     rng = np.random.default_rng(3)
     loc, scale, temperature, variables = gradient_test_parameters(rng, 9, trainable_temperature)
@@ -353,9 +343,7 @@ def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
 
 
 @pytest.mark.parametrize("trainable_temperature", [False, True])
-def test_fused_igr_sb_gradients_match_autodiff_of_the_same_draws(
-    fused_kernels, trainable_temperature
-):
+def test_fused_igr_sb_gradients_match_autodiff_of_the_same_draws(trainable_temperature):
     rng = np.random.default_rng(8)
     loc, scale, temperature, variables = gradient_test_parameters(rng, 6, trainable_temperature)
     weights = tf.constant(rng.normal(size=7))

@@ -43,7 +43,6 @@ from igr.distributions._checks import (
     check_positive,
     check_same_static,
 )
-from igr.distributions._compiled import compiled, uncompiled
 from igr.distributions._sampling import gaussian_log_density, sample_shape_vector, standard_normal
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, monte_carlo_argmax_probs
 from igr.distributions.igr_gaussian import (
@@ -277,8 +276,7 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         and later entries are empty. The log density of the finite IGR-SB of those m
         categories is `sum_{k<m-1} log N(kappa_k) - sum_{k<m} log eta_k` (the stick-breaking
         log-det) minus the tempered-softmax term `log m - (m-1) log tau + sum_{k<m} log psi_k`.
-        The gradient is in closed form (`_truncated_backward`); the kernels are compiled by
-        XLA (see `_compiled`).
+        The gradient is in closed form (`_truncated_backward`).
         """
         loc, scale = _common_shape(
             tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale)
@@ -356,8 +354,9 @@ def fused_stick_breaking_draw(
 
     `kappa = loc + scale * noise`; `truncate(P)` maps the prefix sums of the sticks to
     `(m, cap_hit)` (a function of the draws, not differentiated), and `truncate=None` keeps
-    all K categories (finite IGR-SB, one forward kernel). The kernels are compiled by XLA
-    (see `_compiled`) and the gradient is `_truncated_backward`. Returns
+    all K categories (finite IGR-SB). The gradient is `_truncated_backward`; the kernels run
+    op by op: compiled by XLA they were faster at K = 50 but slower at K = 10 and in the
+    MNIST VAE step on a 2-core CPU (benchmarks/). Returns
     `(psi, log_prob, kappa, pieces, m, cap_hit)`; gradients flow from psi, log_prob, kappa
     and pieces into loc, scale and (with `with_temperature_gradient`) the temperature.
     """
@@ -367,9 +366,8 @@ def fused_stick_breaking_draw(
     def forward(loc, scale, temperature):
         if truncate is None:
             m, cap_hit = ps.shape(noise)[-1] + 1, False
-            kappa, log_v, psi, pieces, log_prob = _untruncated_forward(
-                loc, scale, noise, temperature
-            )
+            kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
+            psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
         else:
             kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
             m, cap_hit = truncate(prefix)
@@ -395,7 +393,6 @@ def _truncation_masks(m, size, dtype):
     return tf.cast(index <= m - 1, dtype), tf.cast(index < m - 1, dtype)
 
 
-@compiled
 def _truncated_sticks(loc, scale, noise):
     """`(kappa, log v, P)`: `kappa = loc + scale * noise`, `P_k = sum_{j<k} log(1 - v_j)`."""
     kappa = loc + scale * noise
@@ -403,7 +400,6 @@ def _truncated_sticks(loc, scale, noise):
     return kappa, log_v, exclusive_prefix_sums(log_one_minus_v, include_total=True)
 
 
-@compiled
 def _truncated_density(log_v, prefix, noise, scale, m, temperature):
     """`(psi, eta, log p)` under the truncation to m categories (see `TruncatedIGRSB._draw`)."""
     active, kept = _truncation_masks(m, prefix.shape[-1], prefix.dtype)
@@ -424,15 +420,6 @@ def _truncated_density(log_v, prefix, noise, scale, m, temperature):
     return tf.math.exp(log_psi), pieces, log_prob
 
 
-@compiled
-def _untruncated_forward(loc, scale, noise, temperature):
-    """`(kappa, log v, psi, eta, log p)` with all categories in use: both kernels in one."""
-    kappa, log_v, prefix = uncompiled(_truncated_sticks)(loc, scale, noise)
-    density = uncompiled(_truncated_density)
-    return (kappa, log_v, *density(log_v, prefix, noise, scale, prefix.shape[-1], temperature))
-
-
-@compiled
 def _truncated_backward(upstream, saved, with_temperature_gradient):
     """`(d loc, d scale, d tau or None)` of a truncated draw, in closed form.
 
