@@ -290,6 +290,29 @@ def test_fused_igr_i_under_tf_function_with_an_unknown_batch_size(fused_kernels)
         assert np.all(np.isfinite(gradient))
 
 
+def stick_breaking_reference(kappa, loc, scale, temperature, m, max_categories):
+    """`(psi, eta, log p)` of the IGR-SB of m categories from the definitions (spec 1.5):
+    plain ops for autodiff, `psi` and `eta` padded with zeros to `max_categories`."""
+    tau = tf.convert_to_tensor(temperature, F64)[..., tf.newaxis]
+    v = tf.math.sigmoid(kappa[..., : m - 1])
+    remaining = tf.math.cumprod(1.0 - v, axis=-1, exclusive=True)
+    pieces = tf.concat([v * remaining, remaining[..., -1:] * (1.0 - v[..., -1:])], -1)
+    log_psi = tf.math.log_softmax(pieces / tau)
+    log_det = (
+        tf.reduce_sum(tf.math.log(pieces), -1)
+        + np.log(m)
+        - (m - 1) * tf.math.log(tau[..., 0])
+        + tf.reduce_sum(log_psi, -1)
+    )
+    log_normal = tfp.distributions.Normal(loc, scale).log_prob(kappa)[..., : m - 1]
+    empty = [[0, 0]] * (kappa.shape.rank - 1) + [[0, max_categories - m]]
+    return (
+        tf.pad(tf.math.exp(log_psi), empty),
+        tf.pad(pieces, empty),
+        tf.reduce_sum(log_normal, -1) - log_det,
+    )
+
+
 @pytest.mark.parametrize("trainable_temperature", [False, True])
 def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
     trainable_temperature,
@@ -314,27 +337,14 @@ def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
     m = int(draws.num_categories)
     assert 2 <= m < 10
 
-    # The same draws and truncation, by plain autodiff through the definitions (spec 1.5).
+    # The same draws and truncation, by plain autodiff through the definitions.
     noise = tf.stop_gradient((draws.kappa - loc) / scale)
     with tf.GradientTape() as tape:
-        tau = tf.convert_to_tensor(temperature, F64)[..., tf.newaxis]
         kappa = loc + scale * noise
-        v = tf.math.sigmoid(kappa[..., : m - 1])
-        remaining = tf.math.cumprod(1.0 - v, axis=-1, exclusive=True)
-        pieces = tf.concat([v * remaining, remaining[..., -1:] * (1.0 - v[..., -1:])], -1)
-        log_psi = tf.math.log_softmax(pieces / tau)
-        log_det = (
-            tf.reduce_sum(tf.math.log(pieces), -1)
-            + np.log(m)
-            - (m - 1) * tf.math.log(tau[..., 0])
-            + tf.reduce_sum(log_psi, -1)
+        psi, pieces, reference_log_prob = stick_breaking_reference(
+            kappa, loc, scale, temperature, m, 10
         )
-        log_normal = tfp.distributions.Normal(loc, scale).log_prob(kappa)[..., : m - 1]
-        reference_log_prob = tf.reduce_sum(log_normal, -1) - log_det
-        empty = [[0, 0], [0, 0], [0, 10 - m]]
-        reference = objective(
-            tf.pad(tf.math.exp(log_psi), empty), reference_log_prob, tf.pad(pieces, empty), kappa
-        )
+        reference = objective(psi, reference_log_prob, pieces, kappa)
     reference_gradients = tape.gradient(reference, variables)
 
     np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-10)
@@ -359,21 +369,11 @@ def test_fused_igr_sb_gradients_match_autodiff_of_the_same_draws(trainable_tempe
 
     noise = tf.stop_gradient((distribution.bijector.inverse(psi) - loc) / scale)
     with tf.GradientTape() as tape:
-        tau = tf.convert_to_tensor(temperature, F64)[..., tf.newaxis]
         kappa = loc + scale * noise
-        v = tf.math.sigmoid(kappa)
-        remaining = tf.math.cumprod(1.0 - v, axis=-1, exclusive=True)
-        pieces = tf.concat([v * remaining, remaining[..., -1:] * (1.0 - v[..., -1:])], -1)
-        log_psi = tf.math.log_softmax(pieces / tau)
-        log_det = (
-            tf.reduce_sum(tf.math.log(pieces), -1)
-            + np.log(7.0)
-            - 6.0 * tf.math.log(tau[..., 0])
-            + tf.reduce_sum(log_psi, -1)
+        reference_psi, _, reference_log_prob = stick_breaking_reference(
+            kappa, loc, scale, temperature, 7, 7
         )
-        log_normal = tf.reduce_sum(tfp.distributions.Normal(loc, scale).log_prob(kappa), -1)
-        reference_log_prob = log_normal - log_det
-        reference = objective(tf.math.exp(log_psi), reference_log_prob)
+        reference = objective(reference_psi, reference_log_prob)
     reference_gradients = tape.gradient(reference, variables)
 
     np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-9)

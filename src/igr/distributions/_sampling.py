@@ -45,12 +45,14 @@ def sample_shape_vector(sample_shape):
     return ps.reshape(ps.convert_to_shape_tensor(sample_shape, tf.int32), [-1])
 
 
-def gaussian_draw(loc, scale, sample_shape, seed):
-    """`(noise, loc + scale * noise)`, `noise ~ N(0, I)` of shape sample + broadcast(loc, scale)."""
-    batch_event = ps.broadcast_shape(ps.shape(loc), ps.shape(scale))
-    shape = ps.concat([sample_shape_vector(sample_shape), batch_event], 0)
-    noise = standard_normal(shape, loc.dtype, seed)
-    return noise, loc + scale * noise
+def loc_scale_and_noise(loc, scale, sample_shape, seed):
+    """`(loc, scale, noise)`: `loc` and `scale` broadcast to one shape P (a no-op when they
+    already share it) and `noise ~ N(0, I)` of shape sample + P."""
+    if not (loc.shape.is_fully_defined() and loc.shape == scale.shape):
+        shape = ps.broadcast_shape(ps.shape(loc), ps.shape(scale))
+        loc, scale = tf.broadcast_to(loc, shape), tf.broadcast_to(scale, shape)
+    shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc)], 0)
+    return loc, scale, standard_normal(shape, loc.dtype, seed)
 
 
 def gaussian_log_density(noise, scale, active=None):

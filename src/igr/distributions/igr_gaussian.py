@@ -31,12 +31,7 @@ from igr.distributions._checks import (
     static_shape,
 )
 from igr.distributions._compiled import compiled
-from igr.distributions._sampling import (
-    gaussian_draw,
-    gaussian_log_density,
-    sample_shape_vector,
-    standard_normal,
-)
+from igr.distributions._sampling import gaussian_log_density, loc_scale_and_noise
 from igr.distributions.argmax import (
     DEFAULT_ARGMAX_SAMPLES,
     igr_i_argmax_probs,
@@ -76,17 +71,16 @@ class _GaussianParameters:
     def scale(self):
         return self.distribution.distribution.scale
 
-    def _gaussian_draw(self, sample_shape, seed):
-        """`(noise, loc + scale * noise, scale)` for `sample_shape` draws."""
-        scale = tf.convert_to_tensor(self.scale)
-        noise, draw = gaussian_draw(tf.convert_to_tensor(self.loc), scale, sample_shape, seed)
-        return noise, draw, scale
+    def _loc_scale_and_noise(self, sample_shape, seed):
+        """`(loc, scale, noise)` of one shape P (noise: sample + P) for `sample_shape` draws."""
+        loc = tf.convert_to_tensor(self.loc)
+        return loc_scale_and_noise(loc, tf.convert_to_tensor(self.scale), sample_shape, seed)
 
     def _call_sample_n(self, sample_shape, seed, **kwargs):
         # The draws of `experimental_sample_and_log_prob` with the same seed. The bijector
         # comes last, so its cache maps these psi back to the Gaussian draws exactly.
-        _, draw, _ = self._gaussian_draw(sample_shape, samplers.sanitize_seed(seed))
-        return self.bijector.forward(draw)
+        loc, scale, noise = self._loc_scale_and_noise(sample_shape, samplers.sanitize_seed(seed))
+        return self.bijector.forward(loc + scale * noise)
 
 
 class _SoftmaxPlusPlusFamily(td.TransformedDistribution):
@@ -164,12 +158,11 @@ class IGRI(_GaussianParameters, _SoftmaxPlusPlusFamily):
         )
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-        loc, scale = _common_shape(tf.convert_to_tensor(self.loc), tf.convert_to_tensor(self.scale))
-        shape = ps.concat([sample_shape_vector(sample_shape), ps.shape(loc)], 0)
+        loc, scale, noise = self._loc_scale_and_noise(sample_shape, seed)
         return igr_i_draw_and_log_prob(
             loc,
             scale,
-            standard_normal(shape, loc.dtype, seed),
+            noise,
             as_tensor(self.bijector.temperature, loc.dtype),
             as_tensor(self.bijector.delta, loc.dtype),
             delta_is_one=_is_one(self.bijector.delta),
@@ -283,14 +276,6 @@ def _igr_i_backward(upstream, saved, with_temperature_gradient, with_delta_gradi
         temperature_gradient,
         delta_gradient,
     )
-
-
-def _common_shape(loc, scale):
-    """`loc` and `scale` broadcast to one shape (a no-op when they already share it)."""
-    if loc.shape.is_fully_defined() and loc.shape == scale.shape:
-        return loc, scale
-    shape = ps.broadcast_shape(ps.shape(loc), ps.shape(scale))
-    return tf.broadcast_to(loc, shape), tf.broadcast_to(scale, shape)
 
 
 class IGRPlanar(_SoftmaxPlusPlusFamily):

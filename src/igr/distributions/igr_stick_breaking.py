@@ -43,11 +43,10 @@ from igr.distributions._checks import (
     check_positive,
     check_same_static,
 )
-from igr.distributions._sampling import gaussian_log_density, sample_shape_vector, standard_normal
+from igr.distributions._sampling import gaussian_log_density, loc_scale_and_noise
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, monte_carlo_argmax_probs
 from igr.distributions.igr_gaussian import (
     _as_dtype,
-    _common_shape,
     _gaussian_base,
     _GaussianParameters,
     _is_constant,
@@ -127,13 +126,11 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
         # The truncated draw's kernels with all K categories in use.
-        loc, scale = _common_shape(tf.convert_to_tensor(self.loc), tf.convert_to_tensor(self.scale))
+        loc, scale, noise = self._loc_scale_and_noise(sample_shape, seed)
         psi, log_prob, *_ = fused_stick_breaking_draw(
             loc,
             scale,
-            standard_normal(
-                ps.concat([sample_shape_vector(sample_shape), ps.shape(loc)], 0), loc.dtype, seed
-            ),
+            noise,
             as_tensor(self.temperature, loc.dtype),
             truncate=None,
             with_temperature_gradient=not _is_constant(self.parameters["temperature"]),
@@ -278,16 +275,14 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         log-det) minus the tempered-softmax term `log m - (m-1) log tau + sum_{k<m} log psi_k`.
         The gradient is in closed form (`_truncated_backward`).
         """
-        loc, scale = _common_shape(
-            tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale)
+        loc, scale, noise = loc_scale_and_noise(
+            tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale), sample_shape, seed
         )
         temperature = as_tensor(self._temperature, loc.dtype)
         psi, log_prob, kappa, pieces, m, cap_hit = fused_stick_breaking_draw(
             loc,
             scale,
-            standard_normal(
-                ps.concat([sample_shape_vector(sample_shape), ps.shape(loc)], 0), loc.dtype, seed
-            ),
+            noise,
             temperature,
             lambda prefix: truncation_num_categories(
                 prefix, self._threshold, self._quantile, self.max_categories
@@ -364,15 +359,13 @@ def fused_stick_breaking_draw(
 
     @tf.custom_gradient
     def forward(loc, scale, temperature):
+        kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
         if truncate is None:
             m, cap_hit = ps.shape(noise)[-1] + 1, False
-            kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
-            psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
         else:
-            kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
             m, cap_hit = truncate(prefix)
-            psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
         truncation.extend([m, cap_hit])
+        psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
 
         def gradient(psi_gradient, log_prob_gradient, kappa_gradient, pieces_gradient):
             return _truncated_backward(
