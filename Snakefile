@@ -20,6 +20,7 @@ include: "rules/common.smk"
 
 
 validate_config(config, "workflow/schemas/config.schema.yaml")
+export_data_dir()
 
 
 report: "workflow/report/workflow.rst"

@@ -6,9 +6,16 @@ Only functions live here (no rules); each stage has its own ``rules/<stage>.smk`
 import os
 
 import yaml
-from jsonschema import Draft202012Validator
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+
+from igr.pipeline.config import (
+    duplicate_key_problems,
+    invalid_config_message,
+    schema_problems,
+    semantic_problems,
+)
+from igr.pipeline.data import DATA_DIR_ENV_VAR, dataset_identity, pipeline_data_dir
 
 #: Conda environment of every rule (relative to the files in rules/).
 CONDA_ENV = "../envs/igr.yaml"
@@ -18,72 +25,22 @@ CONDA_ENV = "../envs/igr.yaml"
 
 
 def validate_config(config, schema):
-    """Validate ``config`` against the JSON schema (path relative to the Snakefile).
+    """Validate ``config`` strictly (igr.pipeline.config) and fill in the schema's defaults.
 
-    Fills in the schema's defaults, then runs the checks JSON schema cannot express
-    (:func:`semantic_config_errors`). Any problem raises a ``WorkflowError`` whose message
-    names each offending key as a dotted path (``priors.igr_sb.num_steps``), before any job
-    is planned.
+    Duplicate keys in the config files, schema violations (floats where integers are
+    needed, non-finite numbers, values out of bounds) and cross-key problems each raise a
+    ``WorkflowError`` naming the key, before any job is planned.
     """
+    problems = duplicate_key_problems(workflow.configfiles)
     schema_path = os.path.join(workflow.basedir, schema)
-    try:
-        validate(config, schema_path)
-    except WorkflowError:
-        with open(schema_path) as handle:
-            schema_document = yaml.safe_load(handle)
-        problems = schema_config_errors(config, schema_document)
-        raise WorkflowError(invalid_config_message(problems)) from None
-    problems = semantic_config_errors(config)
+    with open(schema_path) as handle:
+        schema_document = yaml.safe_load(handle)
+    problems = problems or schema_problems(config, schema_document)
+    if not problems:
+        validate(config, schema_path)  # fills in the defaults
+        problems = semantic_problems(config)
     if problems:
         raise WorkflowError(invalid_config_message(problems))
-
-
-def invalid_config_message(problems):
-    """One line per problem, under a header that says where the config comes from."""
-    lines = "\n".join(f"  - {problem}" for problem in problems)
-    return (
-        "Invalid configuration (config/config.yaml, updated by --configfile/--config):\n"
-        f"{lines}"
-    )
-
-
-def config_key(path):
-    """Dotted name of a key path: ``['priors', 'families', 0]`` -> ``priors.families[0]``."""
-    name = ""
-    for part in path:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else part)
-    return name or "<top level>"
-
-
-def schema_config_errors(config, schema_document):
-    """Every schema violation of ``config``, each naming its key path."""
-    validator = Draft202012Validator(schema_document)
-    problems = []
-    for error in validator.iter_errors(config):
-        path = list(error.absolute_path)
-        if error.validator == "additionalProperties":
-            allowed = sorted(error.schema.get("properties", {}))
-            unknown = sorted(set(error.instance) - set(allowed))
-            for key in unknown:
-                problems.append(
-                    f"config key '{config_key(path + [key])}': unknown key "
-                    f"(allowed here: {', '.join(allowed)})"
-                )
-        else:
-            problems.append(f"config key '{config_key(path)}': {error.message}")
-    return sorted(set(problems))
-
-
-def semantic_config_errors(config):
-    """Checks JSON schema cannot express; each message names its key."""
-    problems = []
-    temperatures = config["simplex_proximity"]["temperatures"]
-    if list(temperatures) != sorted(temperatures):
-        problems.append(
-            "config key 'simplex_proximity.temperatures': must be strictly increasing, "
-            f"got {temperatures}"
-        )
-    return problems
 
 
 # --------------------------------------------------------------------------- paths
@@ -102,11 +59,13 @@ def dataset_manifest(dataset="{dataset}"):
     return f"results/data/{dataset}.json"
 
 
-def data_dir():
-    """The data directory: ``data.dir`` of the config, else ``$IGR_DATA_DIR``, else
-    ``resources/data`` (the same order as ``igr data``), as an absolute path."""
-    chosen = config["data"]["dir"] or os.environ.get("IGR_DATA_DIR") or "resources/data"
-    return os.path.abspath(chosen)
+def export_data_dir():
+    """Give every job the data directory through ``$IGR_DATA_DIR`` (igr.pipeline.data).
+
+    It is never a param: moving the data folder reruns nothing; its content's identity
+    (``fetch_data``'s params, the trainers' fingerprints) decides what reruns.
+    """
+    os.environ[DATA_DIR_ENV_VAR] = str(pipeline_data_dir(config))
 
 
 def prior_path(family="{family}", num_categories="{K}"):

@@ -1,6 +1,8 @@
 # Stage "data": fetch and verify each dataset once, on the machine that runs Snakemake
 # (a local rule: cluster compute nodes often have no internet). Training rules take the
-# dataset's manifest as input, so they start only after the data verified.
+# dataset's manifest as input, so they start only after the data verified. The data folder
+# reaches jobs through $IGR_DATA_DIR (rules/common.smk), never through params: moving it
+# reruns nothing, while other registered checksums (params.content) rerun the fetch.
 
 
 localrules:
@@ -17,8 +19,8 @@ rule fetch_data:
     conda:
         CONDA_ENV
     params:
-        data_dir=data_dir(),
+        content=lambda wildcards: dataset_identity(wildcards.dataset),
         retries=config["data"]["retries"],
     shell:
-        "igr data fetch {wildcards.dataset} --data-dir {params.data_dir}"
+        "igr data fetch {wildcards.dataset}"
         " --retries {params.retries} --manifest {output.manifest} --quiet > {log} 2>&1"

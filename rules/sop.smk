@@ -28,10 +28,9 @@ rule train_sop:
     params:
         options=sop_train_options,
         evaluation=sop_evaluate_options(),
-        data_dir=data_dir(),
         run_dir=lambda wildcards: f"{SOP_RUN.format(**wildcards)}/run",
     shell:
-        "igr sop train --dataset {wildcards.dataset} --data-dir {params.data_dir}"
+        "igr sop train --dataset {wildcards.dataset}"
         " --family {wildcards.family} --seed {wildcards.seed} {params.options}"
         " {params.evaluation} --threads {threads} --run-dir {params.run_dir}"
         " --output {output.record} --evaluation-output {output.evaluation} > {log} 2>&1"

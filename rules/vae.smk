@@ -27,10 +27,9 @@ rule train_vae:
         **rule_resources("train_vae"),
     params:
         options=vae_train_options,
-        data_dir=data_dir(),
         run_dir=lambda wildcards: f"{VAE_RUN.format(**wildcards)}/run",
     shell:
-        "igr vae train --dataset {wildcards.dataset} --data-dir {params.data_dir}"
+        "igr vae train --dataset {wildcards.dataset}"
         " --architecture {wildcards.architecture} --family {wildcards.family}"
         " --prior {input.prior} --seed {wildcards.seed} {params.options}"
         " --threads {threads} --run-dir {params.run_dir} --history {output.history}"
@@ -51,9 +50,8 @@ rule evaluate_vae:
         **rule_resources("evaluate_vae"),
     params:
         options=vae_evaluate_options(),
-        data_dir=data_dir(),
     shell:
-        "igr vae evaluate {input.record} --data-dir {params.data_dir} {params.options}"
+        "igr vae evaluate {input.record} {params.options}"
         " --threads {threads} --output {output.evaluation} > {log} 2>&1"
 
 

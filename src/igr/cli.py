@@ -40,12 +40,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand. Bad input (:class:`igr.errors.InputError`, or a dataset file that
+    is missing or unreadable) is reported as one line on stderr with exit status 2."""
+    from igr.data.errors import DatasetError
+    from igr.errors import EXIT_BAD_INPUT, InputError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (InputError, DatasetError) as error:
+        print(f"{command_name(parser, argv)}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def command_name(parser: argparse.ArgumentParser, argv: list[str] | None) -> str:
+    """``igr vae train``: the program and the subcommands named on the command line."""
+    names = [parser.prog]
+    for token in sys.argv[1:] if argv is None else argv:
+        choices = next(
+            (a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)),
+            None,
+        )
+        if not choices or token not in choices:
+            break
+        names.append(token)
+        parser = choices[token]
+    return " ".join(names)
 
 
 if __name__ == "__main__":

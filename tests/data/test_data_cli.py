@@ -23,7 +23,8 @@ def test_list_and_info_without_data(tmp_path, capsys):
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert listed == ["mnist", "fashion-mnist", "omniglot", "celeba", "digits"]
 
-    assert igr_main(["data", "info", "omniglot", "--data-dir", str(tmp_path)]) == 0
+    # A missing file: the report is printed and the status is 1 (like sha256sum -c).
+    assert igr_main(["data", "info", "omniglot", "--data-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "24,345 train / 8,070 test, 28x28x1, 50 classes" in out
     assert "chardata.mat: missing" in out

@@ -116,6 +116,18 @@ def test_flipped_byte_in_an_archive_is_rejected(mnist_copy):
     assert "truncated or corrupted" in str(caught.value)
 
 
+def test_data_info_exits_non_zero_for_a_corrupted_file(mnist_copy, capsys):
+    from igr.cli import main as igr_main
+
+    assert igr_main(["data", "info", "mnist", "--data-dir", str(mnist_copy)]) == 0
+    assert capsys.readouterr().out.count(": verified") == 4
+    target = mnist_copy / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    target.write_bytes(target.read_bytes()[:-100])
+    assert igr_main(["data", "info", "mnist", "--data-dir", str(mnist_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "t10k-labels-idx1-ubyte.gz: corrupted" in out and out.count(": verified") == 3
+
+
 def test_truncated_archive_is_rejected(mnist_copy):
     target = mnist_copy / "mnist" / "t10k-images-idx3-ubyte.gz"
     target.write_bytes(target.read_bytes()[: 1_000_000])

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW_FILES = ("Snakefile", "rules", "config", "workflow", "envs")
+WORKFLOW_FILES = ("Snakefile", "rules", "config", "workflow", "envs", "profiles")
 CORES = 2
 #: Seconds before a snakemake call is interrupted (SIGINT, then SIGKILL).
 SNAKEMAKE_TIMEOUT_S = 600

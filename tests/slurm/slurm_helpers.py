@@ -21,7 +21,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: What a user's checkout needs to run the pipeline, plus the profile.
-WORKFLOW_FILES = ("Snakefile", "rules", "config", "workflow", "envs", "slurm")
+WORKFLOW_FILES = ("Snakefile", "rules", "config", "workflow", "envs", "profiles", "slurm")
 PROFILE = REPO_ROOT / "slurm" / "config.yaml"
 #: Seconds before a snakemake call gets SIGINT (it then cancels its SLURM jobs and stops).
 SNAKEMAKE_TIMEOUT_S = 900

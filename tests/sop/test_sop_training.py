@@ -102,15 +102,19 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path):
     )
     assert done.returncode == 0, done.stderr
 
-    # SIGKILL after the first checkpoint (epoch 1 of 3, 300 steps per epoch): no record.
-    process = subprocess.Popen(_command(killed), env=_env(), stderr=subprocess.PIPE)
-    index = killed / "run" / "checkpoints" / "checkpoint"
+    # SIGKILL in the middle of epoch 2 (300 steps per epoch), at a state the trainer marks
+    # (its pause hook), never after a sleep: no record.
+    marker = killed / "paused"
+    process = subprocess.Popen(
+        _command(killed),
+        env=dict(_env(), IGR_TEST_PAUSE_AT="step:450", IGR_TEST_PAUSE_MARKER=str(marker)),
+        stderr=subprocess.PIPE,
+    )
     started = time.monotonic()
-    while not index.exists():
-        assert process.poll() is None, "training finished before the first checkpoint"
-        assert time.monotonic() - started < 180
-        time.sleep(0.05)
-    time.sleep(0.3)
+    while not marker.exists():
+        assert process.poll() is None, "training ended before step 450"
+        assert time.monotonic() - started < 300
+        time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (killed / "train.json").exists()
@@ -164,15 +168,19 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path):
     assert np.asarray(evaluation["truth"]).shape == (2, 64)
 
 
-def test_a_run_folder_of_other_settings_is_cleared(tmp_path):
+def test_more_epochs_extend_a_run_and_other_settings_start_fresh(tmp_path):
     run = tmp_path / "run"
-    assert sop.prepare_run_dir(run, _settings("gs")) is False
-    (run / "checkpoints").mkdir()
-    assert sop.prepare_run_dir(run, _settings("gs")) is True
-    assert (run / "checkpoints").exists()
-    assert sop.prepare_run_dir(run, _settings("gs", temperature=0.25)) is False
-    assert not (run / "checkpoints").exists()
-    assert json.loads((run / "settings.json").read_text())["temperature"] == 0.25
+    first = sop.train(_settings("gs", epochs=1), run, None, checkpoint_every=1)
+    assert first["run_start"]["action"] == "fresh"
+    extended = sop.train(_settings("gs", epochs=2), run, None, checkpoint_every=1)
+    assert extended["run_start"]["action"] == "resumed" and extended["resumed_from_epoch"] == 1
+    assert extended["fingerprint"] == first["fingerprint"]
+    assert extended["history"][0] == first["history"][0]
+    changed = sop.train(_settings("gs", epochs=2, temperature=0.25), run, None, checkpoint_every=1)
+    assert changed["run_start"]["action"] == "restarted" and changed["resumed_from_epoch"] == 0
+    assert changed["run_start"]["differences"] == ["temperature: 0.5 -> 0.25"]
+    assert len(list(tmp_path.glob("run.stale-*"))) == 1
+    assert json.loads((run / "fingerprint.json").read_text())["settings"]["temperature"] == 0.25
 
 
 def _evaluation(family, seed, loss):

@@ -1,4 +1,5 @@
-"""The training loop through ``igr vae train``: resume after SIGKILL/SIGTERM, NaN stop."""
+"""The training loop through ``igr vae train``: resume after SIGKILL and SIGTERM at known
+states (the trainer's pause hook, never a sleep), settings-bound resume, NaN stop."""
 
 from __future__ import annotations
 
@@ -11,87 +12,173 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from igr.training import EXIT_DIVERGED, EXIT_PREEMPTED
+from igr.training.preemption import PAUSE_AT_ENV_VAR, PAUSE_MARKER_ENV_VAR
+
+#: 2 epochs of 150 steps (digits, batch 10); step 170 lies in the middle of epoch 2.
+EPOCHS, STEPS_PER_EPOCH, MID_EPOCH_STEP = 2, 150, 170
 
 
 def _command(prior_files, folder: Path, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "igr", "vae", "train", "--dataset", "digits",
         "--architecture", "nonlinear", "--family", "igr_i", "--prior", str(prior_files["igr_i"]),
-        "--temperature", "0.5", "--epochs", "3", "--batch-size", "10", "--learning-rate", "1e-3",
-        "--seed", "7", "--threads", "1", "--eval-examples", "100",
+        "--temperature", "0.5", "--epochs", str(EPOCHS), "--batch-size", "10",
+        "--learning-rate", "1e-3", "--seed", "7", "--threads", "1", "--eval-examples", "100",
         "--run-dir", str(folder / "run"), "--history", str(folder / "history.csv"),
         "--output", str(folder / "train.json"), *extra,
     ]
 
 
-def _env():
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+def _env(**extra):
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **extra)
 
 
 def _final(folder: Path):
     record = json.loads((folder / "train.json").read_text())
     history = pd.read_csv(folder / "history.csv")
-    return record["final"], history.drop(columns=["seconds"])
+    return record, history.drop(columns=["seconds"])
 
 
-def _wait_for_checkpoint(folder: Path, process, timeout=120.0):
-    index = folder / "run" / "checkpoints" / "checkpoint"
-    started = time.monotonic()
-    while not index.exists():
-        assert process.poll() is None, "training finished before the first checkpoint"
-        assert time.monotonic() - started < timeout
-        time.sleep(0.05)
+def _run(command, **env):
+    return subprocess.run(command, env=_env(**env), capture_output=True, text=True, check=False)
 
 
-def test_resume_after_sigkill_and_sigterm_matches_uninterrupted_run(prior_files, tmp_path):
-    reference, killed, terminated = tmp_path / "reference", tmp_path / "killed", tmp_path / "term"
-    subprocess.run(_command(prior_files, reference), env=_env(), check=True, capture_output=True)
-
-    # SIGKILL in the middle of epoch 2 (150 steps per epoch): nothing gets saved.
-    process = subprocess.Popen(_command(prior_files, killed), env=_env(), stderr=subprocess.PIPE)
-    _wait_for_checkpoint(killed, process)
-    time.sleep(0.5)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert not (killed / "train.json").exists()
-    rerun = subprocess.run(
-        _command(prior_files, killed), env=_env(), capture_output=True, text=True, check=False
-    )
-    assert rerun.returncode == 0, rerun.stderr
-
-    # SIGTERM: a checkpoint mid-epoch and the pre-emption exit status, then resume.
+def _signal_at(command, folder: Path, pause_at: str, signum) -> subprocess.CompletedProcess:
+    """Run ``command`` until it reaches ``pause_at`` (its marker appears), then send ``signum``."""
+    marker = folder / "paused"
     process = subprocess.Popen(
-        _command(prior_files, terminated), env=_env(), stderr=subprocess.PIPE, text=True
+        command, env=_env(**{PAUSE_AT_ENV_VAR: pause_at, PAUSE_MARKER_ENV_VAR: str(marker)}),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    _wait_for_checkpoint(terminated, process)
-    time.sleep(0.5)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate()
-    assert process.returncode == EXIT_PREEMPTED, stderr
-    assert "SIGTERM received: checkpoint saved" in stderr
-    resumed = subprocess.run(
-        _command(prior_files, terminated), env=_env(), capture_output=True, text=True, check=False
-    )
-    assert resumed.returncode == 0, resumed.stderr
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        if process.poll() is not None:
+            pytest.fail(f"ended (status {process.returncode}) before {pause_at}:\n"
+                        f"{process.stderr.read()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"never reached {pause_at}")
+        time.sleep(0.02)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
-    final_reference, history_reference = _final(reference)
-    for folder in (killed, terminated):
-        final, history = _final(folder)
-        # Bit-identical on the CPU: exact equality of losses and test ELBOs of every epoch.
-        assert final["loss"] == final_reference["loss"]
-        assert final["test_elbo"] == final_reference["test_elbo"]
-        pd.testing.assert_frame_equal(history, history_reference, check_exact=True)
-    assert json.loads((killed / "train.json").read_text())["training"]["resumed_from_epoch"] >= 1
+
+@pytest.fixture(scope="module")
+def reference(prior_files, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reference")
+    result = _run(_command(prior_files, folder))
+    assert result.returncode == 0, result.stderr
+    assert "run folder: starting fresh" in result.stderr
+    return _final(folder)
+
+
+def _assert_identical(folder: Path, reference):
+    record, history = _final(folder)
+    reference_record, reference_history = reference
+    # Bit-identical on the CPU: exact equality of losses and test ELBOs of every epoch.
+    assert record["final"]["loss"] == reference_record["final"]["loss"]
+    assert record["final"]["test_elbo"] == reference_record["final"]["test_elbo"]
+    assert record["fingerprint"] == reference_record["fingerprint"]
+    pd.testing.assert_frame_equal(history, reference_history, check_exact=True)
+    return record
+
+
+def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted_run(prior_files, tmp_path, reference):
+    killed = _signal_at(_command(prior_files, tmp_path), tmp_path, f"step:{MID_EPOCH_STEP}",
+                        signal.SIGKILL)
+    assert killed.returncode == -signal.SIGKILL
+    assert not (tmp_path / "train.json").exists()
+    rerun = _run(_command(prior_files, tmp_path))
+    assert rerun.returncode == 0, rerun.stderr
+    assert "run folder: resuming (same settings" in rerun.stderr
+    record = _assert_identical(tmp_path, reference)
+    assert record["training"]["resumed_from_epoch"] == 1
+    assert record["run_start"]["action"] == "resumed"
+
+
+@pytest.mark.parametrize(
+    ("pause_at", "checkpoint_step"),
+    [
+        pytest.param(f"step:{MID_EPOCH_STEP}", MID_EPOCH_STEP, id="mid-epoch"),
+        pytest.param("evaluation:1", STEPS_PER_EPOCH, id="end-of-epoch-evaluation"),
+        pytest.param("final-write", EPOCHS * STEPS_PER_EPOCH, id="final-write"),
+    ],
+)
+def test_sigterm_saves_a_checkpoint_exits_75_and_resumes_identically(
+    prior_files, tmp_path, reference, pause_at, checkpoint_step
+):
+    stopped = _signal_at(_command(prior_files, tmp_path), tmp_path, pause_at, signal.SIGTERM)
+    assert stopped.returncode == EXIT_PREEMPTED, stopped.stderr
+    assert "SIGTERM received" in stopped.stderr
+    index = (tmp_path / "run" / "checkpoints" / "checkpoint").read_text()
+    assert f'model_checkpoint_path: "ckpt-{checkpoint_step}"' in index
+    resumed = _run(_command(prior_files, tmp_path))
+    assert resumed.returncode == 0, resumed.stderr
+    _assert_identical(tmp_path, reference)
+
+
+def test_changed_settings_start_fresh_and_more_epochs_resume(prior_files, tmp_path, reference):
+    first = _run(_command(prior_files, tmp_path, "--epochs", "1"))
+    assert first.returncode == 0, first.stderr
+    # Only more epochs: the same run, extended.
+    extended = _run(_command(prior_files, tmp_path))
+    assert extended.returncode == 0, extended.stderr
+    record = _assert_identical(tmp_path, reference)
+    assert record["training"]["resumed_from_epoch"] == 1
+    # Another learning rate: the old run is moved aside and training starts fresh.
+    changed = _run(_command(prior_files, tmp_path, "--learning-rate", "2e-3"))
+    assert changed.returncode == 0, changed.stderr
+    assert "optimizer.learning_rate: 0.001 -> 0.002" in changed.stderr
+    record, history = _final(tmp_path)
+    assert record["training"]["resumed_from_epoch"] == 0
+    assert record["run_start"]["action"] == "restarted"
+    assert record["run_start"]["differences"] == ["optimizer.learning_rate: 0.001 -> 0.002"]
+    assert record["training"]["learning_rate"] == 0.002
+    assert history["loss"].iloc[-1] != reference[1]["loss"].iloc[-1]
+    stale = list(tmp_path.glob("run.stale-*"))
+    assert len(stale) == 1 and (stale[0] / "checkpoints" / "checkpoint").exists()
+    # A new prior content (same path) is another run too.
+    prior = tmp_path / "prior.json"
+    prior_record = json.loads(prior_files["igr_i"].read_text())
+    prior.write_text(json.dumps(prior_record))
+    command = _command(prior_files, tmp_path)
+    command[command.index("--prior") + 1] = str(prior)
+    assert _run(command).returncode == 0
+    prior_record["scale"] = [1.5] * len(prior_record["scale"])
+    prior.write_text(json.dumps(prior_record))
+    again = _run(command)
+    assert again.returncode == 0, again.stderr
+    assert "prior_sha256" in again.stderr and "starting fresh" in again.stderr
+    assert len(list(tmp_path.glob("run.stale-*"))) == 1
+
+
+def test_evaluate_refuses_a_record_whose_run_folder_was_retrained(prior_files, tmp_path):
+    assert _run(_command(prior_files, tmp_path, "--epochs", "1")).returncode == 0
+    old_record = tmp_path / "old-train.json"
+    old_record.write_text((tmp_path / "train.json").read_text())
+    retrained = _run(_command(prior_files, tmp_path, "--epochs", "1", "--temperature", "0.3"))
+    assert retrained.returncode == 0, retrained.stderr
+    evaluate = [sys.executable, "-m", "igr", "vae", "evaluate", str(old_record),
+                "--num-importance-samples", "2", "--eval-examples", "20",
+                "--output", str(tmp_path / "evaluation.json")]
+    result = _run(evaluate)
+    assert result.returncode == 2, result.stderr
+    assert "trained under fingerprint" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "evaluation.json").exists()
+    evaluate[evaluate.index(str(old_record))] = str(tmp_path / "train.json")
+    result = _run(evaluate)
+    assert result.returncode == 0, result.stderr
+    evaluation = json.loads((tmp_path / "evaluation.json").read_text())
+    assert evaluation["fingerprint"] == json.loads((tmp_path / "train.json").read_text())["fingerprint"]
 
 
 def test_nan_stops_at_once_naming_epoch_and_step(prior_files, tmp_path):
     # 150 steps per epoch; the loss of global step 170 (epoch 2) is made NaN.
-    result = subprocess.run(
-        _command(prior_files, tmp_path, "--debug-nan-at-step", "170", "--epochs", "5"),
-        env=_env(), capture_output=True, text=True, check=False,
-    )
+    result = _run(_command(prior_files, tmp_path, "--debug-nan-at-step", "170", "--epochs", "5"))
     assert result.returncode == EXIT_DIVERGED
     assert "non-finite loss = nan at epoch 2, step 170" in result.stderr
     assert not (tmp_path / "train.json").exists()

@@ -7,10 +7,10 @@ network of stochastic binary units (:mod:`igr.models.sop`), one run per (family,
   ``max(floor, initial / (1 + decay t))`` (spec: 1e-3, 1e-3, 1e-4), batch 100, loss
   ``-log p(x_low | z)`` with M = 1 relaxed sample; the loop is :class:`igr.training.Trainer`
   (checkpoints every N epochs and at the end, SIGTERM -> checkpoint and exit 75, resume from
-  the latest checkpoint, NaN/Inf -> exit 3, ``history.csv``). The run folder holds
-  ``settings.json``; a run folder whose settings differ from the requested ones (other
-  hyper-parameters, epochs included) is cleared first, so a stale checkpoint is never
-  resumed. Writes a JSON record (settings, final training loss, checkpoint path).
+  the latest checkpoint, NaN/Inf -> exit 3, ``history.csv``). The run folder resumes only
+  a run of the same fingerprint (every setting but the epochs, plus the data's sha256; see
+  :mod:`igr.training.run_folder`): other settings move it aside and start fresh, more epochs
+  extend it. Writes a JSON record (settings, fingerprint, final training loss, checkpoint).
 - ``igr sop evaluate`` (or ``igr sop train --evaluation-output``, which saves a second
   TensorFlow start-up per run; the pipeline uses it): restores the checkpoint and computes on the test set the loss
   ``-log (1/M) sum_m p(x_low | z_m)`` with M (1,000) hard samples of the units, the same
@@ -26,13 +26,16 @@ training step t uses ``step_seed(seed, t)``; test batch i uses ``(seed, 4_000_00
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from igr.data.registry import DATASETS
+from igr.errors import InputError
+from igr.experiments._inputs import check_output_path, check_run_dir
+from igr.families import families_of_stage
 from igr.experiments._common import (
     configure_threads,
     non_negative_int,
@@ -41,11 +44,10 @@ from igr.experiments._common import (
 )
 from igr.io import read_json, write_json_atomic
 
-#: Families of the binary units (igr.models.sop.SOP_FAMILIES; kept here so that building
-#: the CLI does not import TensorFlow).
-SOP_FAMILIES: tuple[str, ...] = ("gs", "igr_i", "igr_planar", "igr_sb")
+#: Families of the binary units (from the TF-free registry igr.families).
+SOP_FAMILIES: tuple[str, ...] = families_of_stage("sop")
 
-#: Settings that define a run; a run folder with other values is cleared before training.
+#: Settings of a run; all but ``epochs`` enter its fingerprint (igr.training.run_folder).
 RUN_SETTINGS = (
     "family",
     "dataset",
@@ -59,7 +61,6 @@ RUN_SETTINGS = (
     "learning_rate_floor",
     "seed",
 )
-SETTINGS_FILE = "settings.json"
 TEST_SEED_OFFSET = 4_000_000
 
 
@@ -85,16 +86,14 @@ def build_model(settings: dict[str, Any], image_shape):
     )
 
 
-def prepare_run_dir(run_dir: Path, settings: dict[str, Any]) -> bool:
-    """Make ``run_dir`` hold a run of ``settings``; True when an earlier run is kept."""
-    settings_path = run_dir / SETTINGS_FILE
-    if settings_path.exists() and read_json(settings_path) == settings:
-        return True
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
-    write_json_atomic(settings_path, settings)
-    return False
+def run_fingerprint_settings(settings: dict[str, Any], data_sha256: str) -> dict[str, Any]:
+    """What defines a SOP run's result: its settings but the epochs, and the data."""
+    import os
+
+    fingerprint = {"stage": "sop", **{k: v for k, v in settings.items() if k != "epochs"}}
+    fingerprint["data"] = {"dataset": settings["dataset"], "sha256_of_arrays": data_sha256}
+    fingerprint["code"] = {"IGR_XLA": os.environ.get("IGR_XLA", "1")}
+    return fingerprint
 
 
 def train(
@@ -107,9 +106,14 @@ def train(
     from igr.data import InputPipeline
     from igr.models.sop import split_halves, step_decay_schedule
     from igr.training import Trainer
+    from igr.training.run_folder import prepare_run_folder, sha256_of_arrays
 
-    kept = prepare_run_dir(run_dir, settings)
     data = load_data(settings["dataset"], data_dir)
+    fingerprint_settings = run_fingerprint_settings(
+        settings, sha256_of_arrays(data.x_train, data.x_test)
+    )
+    start = prepare_run_folder(run_dir, fingerprint_settings)
+    print(f"igr sop train: {start.describe()}", file=sys.stderr)
     model = build_model(settings, data.x_train.shape[1:])
     optimizer = tf_keras.optimizers.Adam(
         learning_rate=step_decay_schedule(
@@ -119,6 +123,7 @@ def train(
         )
     )
     variables = model.trainable_variables
+    optimizer.build(variables)  # slots exist before a restore (Trainer contract)
 
     def train_step(batch, seed):
         x_up, x_low = split_halves(batch)
@@ -142,9 +147,12 @@ def train(
     last = result.history[-1]
     return {
         "settings": settings,
+        "fingerprint": start.fingerprint,
+        "fingerprint_settings": fingerprint_settings,
+        "run_start": start.as_record(),
         "run_dir": str(run_dir),
         "checkpoint": trainer.manager.latest_checkpoint,
-        "resumed": kept,
+        "resumed": start.action == "resumed",
         "resumed_from_epoch": result.resumed_epoch,
         "first_epoch_loss": float(result.history[0]["loss"]),
         "final_train_loss": float(last["loss"]),
@@ -168,8 +176,17 @@ def evaluate(
     from igr.data.pipeline import evaluation_batches
     from igr.models.sop import split_halves
 
+    from igr.training.run_folder import check_run_matches, sha256_of_arrays
+
     settings = record["settings"]
+    check_run_matches(record["run_dir"], record["fingerprint"], "the train record")
     data = load_data(settings["dataset"], data_dir)
+    trained_on = record["fingerprint_settings"]["data"]["sha256_of_arrays"]
+    if sha256_of_arrays(data.x_train, data.x_test) != trained_on:
+        raise InputError(
+            f"the {settings['dataset']} data found now differs from the data the run was "
+            f"trained on (sha256 of the arrays {trained_on[:12]})"
+        )
     model = build_model(settings, data.x_train.shape[1:])
     tf.train.Checkpoint(model=model).restore(record["checkpoint"]).expect_partial()
     images = data.x_test[:eval_examples] if eval_examples else data.x_test
@@ -197,6 +214,7 @@ def evaluate(
     predictions = model.predict_lower(x_up, tf.constant([seed, TEST_SEED_OFFSET - 1]), num_samples)
     return {
         "settings": settings,
+        "fingerprint": record["fingerprint"],
         "test_examples": len(images),
         "num_samples": num_samples,
         "test_loss": float(np.mean(hard_all)),
@@ -213,6 +231,20 @@ def evaluate(
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    """``igr sop train``: SIGTERM at any point after start-up exits 75 (see preemption)."""
+    from igr.training import preemption
+
+    with preemption.guard():
+        return _train_command(args)
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    from igr.training import preemption
+
+    for path, option in ((args.output, "--output"), (args.evaluation_output, "--evaluation-output")):
+        check_output_path(path, option)
+    check_run_dir(args.run_dir)
+
     from igr.training import (
         EXIT_DIVERGED,
         EXIT_PREEMPTED,
@@ -235,10 +267,28 @@ def _run_train(args: argparse.Namespace) -> int:
         f"{record['first_epoch_loss']:.3f} (epoch 1) -> {record['final_train_loss']:.3f}"
         f" (epoch {args.epochs}), resumed from epoch {record['resumed_from_epoch']}"
     )
+    if preemption.stop_requested():
+        return _preempted()
     if args.evaluation_output is not None:
         _evaluate_and_write(record, args, args.evaluation_output)
+    if preemption.stop_requested():
+        return _preempted()
+    preemption.pause_point("final-write")
     write_json_atomic(args.output, record)
+    if preemption.stop_requested():
+        return _preempted()
     return 0
+
+
+def _preempted() -> int:
+    from igr.training import EXIT_PREEMPTED
+
+    print(
+        "igr sop train: SIGTERM received: the checkpoint of the finished training is saved; "
+        "rerun to resume",
+        file=sys.stderr,
+    )
+    return EXIT_PREEMPTED
 
 
 def _evaluate_and_write(record: dict[str, Any], args: argparse.Namespace, output: Path) -> None:
@@ -259,8 +309,12 @@ def _evaluate_and_write(record: dict[str, Any], args: argparse.Namespace, output
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
+    from igr.experiments.vae import read_train_record
+
+    check_output_path(args.output, "--output")
+    record = read_train_record(args.train_record)
     configure_threads(args.threads)
-    _evaluate_and_write(read_json(args.train_record), args, args.output)
+    _evaluate_and_write(record, args, args.output)
     return 0
 
 
@@ -290,7 +344,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     t = commands.add_parser("train", help="train one (family, seed) run, resuming if possible")
     t.add_argument("--family", required=True, choices=SOP_FAMILIES)
-    t.add_argument("--dataset", required=True, help="mnist (paper) or digits (offline)")
+    t.add_argument(
+        "--dataset", required=True, choices=sorted(DATASETS), help="mnist (paper) or digits (offline)"
+    )
     t.add_argument("--data-dir", default=None)
     t.add_argument("--hidden-units", type=positive_int, required=True, help="paper: 240")
     t.add_argument("--temperature", type=positive_float, required=True)

@@ -24,6 +24,8 @@ Training: Adam (tf-keras, beta1 0.9, beta2 0.999, eps 1e-7) on all variables, lo
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -31,10 +33,14 @@ from typing import Any
 
 import numpy as np
 
+from igr.data.registry import DATASETS
+from igr.errors import InputError
+from igr.families import families_of_stage
 from igr.experiments._common import configure_threads, positive_float, positive_int
+from igr.experiments._inputs import check_output_path, check_run_dir, read_prior_file
 from igr.io import read_json, write_json_atomic
 
-FAMILIES = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
+FAMILIES = families_of_stage("vae")
 ARCHITECTURES = ("linear", "nonlinear", "conv")
 
 #: Settings of a run that decide its model (stored in the train record, reused by evaluate).
@@ -108,7 +114,74 @@ def elbo_evaluator(model, batch_size: int, seed: int):
     return evaluate
 
 
+def data_identity(dataset: str, data) -> dict[str, str]:
+    """What the run trained on, independent of where the files live: the dataset's name and
+    the sha256 of its preprocessed train and test images."""
+    from igr.training.run_folder import sha256_of_arrays
+
+    return {"dataset": dataset, "sha256_of_arrays": sha256_of_arrays(data.x_train, data.x_test)}
+
+
+def run_fingerprint_settings(
+    args: argparse.Namespace, settings: dict[str, Any], prior_sha256: str, data_id: dict
+) -> dict[str, Any]:
+    """Everything that defines a training run's result (:mod:`igr.training.run_folder`).
+
+    Left out: epochs (more epochs extend a run), checkpoint cadence, threads and paths.
+    """
+    return {
+        "stage": "vae",
+        "model": settings,
+        "optimizer": {"name": "adam", "learning_rate": args.learning_rate},
+        "batch_size": args.batch_size,
+        "per_epoch_evaluation": {
+            "every": args.eval_every,
+            "examples": args.eval_examples,
+            "batch_size": args.eval_batch_size,
+        },
+        "prior_sha256": prior_sha256,
+        "data": data_id,
+        "code": {"jit_compile": bool(args.jit), "IGR_XLA": os.environ.get("IGR_XLA", "1")},
+        "debug_nan_at_step": args.debug_nan_at_step,
+    }
+
+
+def _check_train_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """Every check that needs no TensorFlow, before any work; returns the prior record."""
+    check_output_path(args.output, "--output")
+    check_output_path(args.history, "--history")
+    check_run_dir(args.run_dir)
+    return read_prior_file(args.prior, args.family, args.num_categories, args.num_variables)
+
+
+def _preempted(command: str) -> int:
+    from igr.training import EXIT_PREEMPTED
+
+    print(
+        f"{command}: SIGTERM received: the checkpoint of the finished training is saved; "
+        "rerun to resume",
+        file=sys.stderr,
+    )
+    return EXIT_PREEMPTED
+
+
 def train(args: argparse.Namespace) -> int:
+    """``igr vae train``: SIGTERM at any point after start-up exits 75 (see preemption)."""
+    from igr.training import preemption
+
+    with preemption.guard():
+        return _train(args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from igr.training import preemption
+    from igr.training.run_folder import prepare_run_folder, sha256_of_file
+
+    prior = _check_train_inputs(args)
+    prior_sha256 = sha256_of_file(args.prior)
+    settings = {name: getattr(args, name) for name in MODEL_SETTINGS}
+    settings["likelihood"] = args.likelihood or default_likelihood(args.dataset)
+
     import tensorflow as tf
     import tf_keras
 
@@ -122,14 +195,17 @@ def train(args: argparse.Namespace) -> int:
     )
 
     configure_threads(args.threads)
-    tf.random.set_seed(args.seed)
-    settings = {name: getattr(args, name) for name in MODEL_SETTINGS}
-    settings["likelihood"] = args.likelihood or default_likelihood(args.dataset)
-    prior = read_json(args.prior)
     data = load_data(args.dataset, args.data_dir)
+    fingerprint_settings = run_fingerprint_settings(
+        args, settings, prior_sha256, data_identity(args.dataset, data)
+    )
+    start = prepare_run_folder(args.run_dir, fingerprint_settings)
+    print(f"igr vae train: {start.describe()}", file=sys.stderr)
+    tf.random.set_seed(args.seed)
     model = build_model(settings, prior, data.x_train.shape[1:])
     optimizer = tf_keras.optimizers.Adam(learning_rate=args.learning_rate)
     variables = model.trainable_variables
+    optimizer.build(variables)  # slots exist before a restore (Trainer contract)
     nan_step = args.debug_nan_at_step
 
     def train_step(batch, seed):
@@ -169,6 +245,8 @@ def train(args: argparse.Namespace) -> int:
     except TrainingDiverged as stop:
         print(f"igr vae train: {stop}", file=sys.stderr)
         return EXIT_DIVERGED
+    if preemption.stop_requested():
+        return _preempted("igr vae train")
     last = result.history[-1]
     record = {
         "settings": settings,
@@ -179,32 +257,72 @@ def train(args: argparse.Namespace) -> int:
             "jit_compile": bool(args.jit),
             "resumed_from_epoch": result.resumed_epoch,
         },
+        "fingerprint": start.fingerprint,
+        "fingerprint_settings": fingerprint_settings,
+        "run_start": start.as_record(),
         "prior_file": str(args.prior),
+        "prior_sha256": prior_sha256,
         "run_dir": str(args.run_dir),
         "checkpoint": trainer.manager.latest_checkpoint,
         "final": {key: value for key, value in last.items()},
     }
+    preemption.pause_point("final-write")
     if args.history:
-        Path(args.history).parent.mkdir(parents=True, exist_ok=True)
         from igr.io import atomic_path
 
         with atomic_path(args.history) as temporary:
             shutil.copyfile(trainer.history_path, temporary)
     write_json_atomic(args.output, record)
+    if preemption.stop_requested():
+        return _preempted("igr vae train")
     return 0
 
 
+def read_train_record(path: Path) -> dict[str, Any]:
+    """A train record of ``igr vae train`` or ``igr sop train``, checked (InputError)."""
+    try:
+        record = read_json(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such train record") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{path}: not a readable train record ({error})") from None
+    if not isinstance(record, dict) or "fingerprint" not in record or "run_dir" not in record:
+        raise InputError(
+            f"{path}: not a train record of this igr (no fingerprint); retrain to make one"
+        )
+    return record
+
+
 def evaluate(args: argparse.Namespace) -> int:
+    from igr.training.run_folder import check_run_matches, sha256_of_file
+
+    check_output_path(args.output, "--output")
+    record = read_train_record(args.train_record)
+    check_run_matches(record["run_dir"], record["fingerprint"], str(args.train_record))
+    settings = record["settings"]
+    prior_path = Path(record["prior_file"])
+    if not prior_path.is_file() or sha256_of_file(prior_path) != record["prior_sha256"]:
+        raise InputError(
+            f"{args.train_record}: its prior file {prior_path} is missing or changed since "
+            "training; retrain"
+        )
+    prior = read_prior_file(
+        prior_path, settings["family"], settings["num_categories"], settings["num_variables"]
+    )
+
     import tensorflow as tf
 
     from igr.data.pipeline import evaluation_batches
     from igr.models.vae import VANISHED_GRADIENT_THRESHOLD
 
     configure_threads(args.threads)
-    record = read_json(args.train_record)
-    settings = record["settings"]
-    prior = read_json(record["prior_file"])
     data = load_data(settings["dataset"], args.data_dir)
+    trained_on = record["fingerprint_settings"]["data"]
+    if data_identity(settings["dataset"], data) != trained_on:
+        raise InputError(
+            f"{args.train_record}: the {settings['dataset']} data found now differs from the "
+            f"data it was trained on (sha256 of the arrays {trained_on['sha256_of_arrays'][:12]})"
+        )
     model = build_model(settings, prior, data.x_train.shape[1:])
     tf.train.Checkpoint(model=model).restore(record["checkpoint"]).expect_partial()
     images = data.x_test[: args.eval_examples] if args.eval_examples else data.x_test
@@ -242,6 +360,7 @@ def evaluate(args: argparse.Namespace) -> int:
     exact = settings["family"] in ("gs", "igr_i")
     result = {
         "settings": settings,
+        "fingerprint": record["fingerprint"],
         "test_examples": len(images),
         "test_elbo": elbo,
         "discrete_bound": float(np.mean(bounds_all)),
@@ -277,7 +396,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     commands = vae.add_subparsers(title="commands", metavar="<command>", required=True)
 
     t = commands.add_parser("train", help="train one VAE (resumes from its run folder)")
-    t.add_argument("--dataset", required=True)
+    t.add_argument("--dataset", required=True, choices=sorted(DATASETS))
     t.add_argument("--data-dir", default=None)
     t.add_argument("--architecture", required=True, choices=ARCHITECTURES)
     t.add_argument("--family", required=True, choices=FAMILIES)

@@ -39,9 +39,14 @@ Behaviour:
   state to save). A mid-epoch checkpoint (SIGTERM) records the step, and a resumed epoch
   skips the batches already done, so an interrupted and resumed run is bit-identical on the
   CPU to an uninterrupted one (tests/vae/test_training.py kills a run with SIGKILL).
-- SIGTERM (cluster pre-emption): a handler sets a flag that the loop checks between steps;
-  the loop then saves a checkpoint and raises :class:`TrainingPreempted`; the CLI exits
-  with :data:`EXIT_PREEMPTED` (75, EX_TEMPFAIL: "try again"), so the rerun resumes.
+- SIGTERM (cluster pre-emption): a handler (:mod:`igr.training.preemption`, installed by
+  the command at start-up and by ``fit``) sets a flag that the loop checks at start, before
+  every step and around each evaluation; the loop then saves a checkpoint and raises
+  :class:`TrainingPreempted`; the CLI exits with :data:`EXIT_PREEMPTED` (75, EX_TEMPFAIL:
+  "try again"), so the rerun resumes.
+- Settings-bound resume: the stages call :func:`igr.training.run_folder.prepare_run_folder`
+  before building the Trainer, so a run folder is resumed only by a run of the same
+  fingerprint (other settings move it aside and start fresh).
 - NaN/Inf: the loss (and every metric) is checked after every step; a non-finite value
   raises :class:`TrainingDiverged` at once, naming the epoch and step, without saving, so
   the last good checkpoint stays the latest (CLI exit status :data:`EXIT_DIVERGED`, 3).
@@ -53,17 +58,11 @@ Behaviour:
   per epoch.
 """
 
-from igr.training.trainer import (
-    EXIT_DIVERGED,
-    EXIT_PREEMPTED,
-    FitResult,
-    Trainer,
-    TrainingDiverged,
-    TrainingPreempted,
-    step_seed,
-)
+import importlib
 
-__all__ = [
+#: Names re-exported from :mod:`igr.training.trainer`, imported lazily so that the TF-free
+#: modules :mod:`igr.training.run_folder` and :mod:`igr.training.preemption` stay cheap.
+_TRAINER_EXPORTS = (
     "EXIT_DIVERGED",
     "EXIT_PREEMPTED",
     "FitResult",
@@ -71,4 +70,12 @@ __all__ = [
     "TrainingDiverged",
     "TrainingPreempted",
     "step_seed",
-]
+)
+
+__all__ = list(_TRAINER_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _TRAINER_EXPORTS:
+        return getattr(importlib.import_module("igr.training.trainer"), name)
+    raise AttributeError(f"module 'igr.training' has no attribute {name!r}")

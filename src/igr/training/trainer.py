@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from typing import Any
 import tensorflow as tf
 
 from igr.io import write_csv_atomic
+from igr.training import preemption
 
 #: Exit status of a run stopped by SIGTERM after saving a checkpoint (EX_TEMPFAIL: rerun it).
 EXIT_PREEMPTED = 75
@@ -126,7 +125,10 @@ class Trainer:
       step_fn: ``step_fn(batch, seed) -> {"loss": scalar, ...}``; it applies the update
         itself. It is wrapped in ``tf.function(jit_compile=jit_compile)``.
       pipeline: an :class:`igr.data.InputPipeline` (``epoch(e)``, ``batches_per_epoch``).
-      trackables: objects saved in the checkpoint (model, optimizer, ...).
+      trackables: objects saved in the checkpoint (model, optimizer, ...), with all their
+        variables created (build the optimizer: ``optimizer.build(variables)``), so that a
+        restore is complete at once and a checkpoint saved before the first step after a
+        resume still holds every variable.
       output_dir: folder of ``checkpoints/``, ``history.csv`` and ``tensorboard/``.
       num_epochs: total epochs (a resumed run stops at the same epoch).
       seed: base of the per-step seeds :func:`step_seed`.
@@ -184,15 +186,26 @@ class Trainer:
 
         self._step = tf.function(compiled_step, jit_compile=jit_compile, reduce_retracing=True)
         self._stop_requested = False
+        self._pause_step = preemption.pause_step()
 
     # ------------------------------------------------------------------ signals
-
-    def _on_sigterm(self, signum, frame) -> None:
-        self._stop_requested = True
 
     def request_stop(self) -> None:
         """Ask the loop to checkpoint and stop before the next step (what SIGTERM does)."""
         self._stop_requested = True
+
+    @property
+    def stop_requested(self) -> bool:
+        """SIGTERM arrived (:mod:`igr.training.preemption`) or :meth:`request_stop` was called."""
+        return self._stop_requested or preemption.stop_requested()
+
+    def _preempt(self, epoch: int, step: int, sums: Mapping[str, float]) -> None:
+        """Save the state before step ``step`` of epoch ``epoch`` (0-based) and stop."""
+        self.epoch.assign(epoch)
+        self.step.assign(step)
+        self.partial_epoch.assign(json.dumps(dict(sums)))
+        self._save()
+        raise TrainingPreempted(epoch, step)
 
     # ------------------------------------------------------------------ history
 
@@ -236,16 +249,15 @@ class Trainer:
             if self.tensorboard
             else None
         )
-        previous_handler = None
-        if threading.current_thread() is threading.main_thread():
-            previous_handler = signal.signal(signal.SIGTERM, self._on_sigterm)
         try:
-            for epoch in range(start_epoch, self.num_epochs):
-                step = self._run_epoch(epoch, step, steps_per_epoch, progress, history, writer)
+            with preemption.guard():
+                if self.stop_requested:  # SIGTERM during start-up (data loading, model)
+                    self._preempt(start_epoch, step, json.loads(
+                        self.partial_epoch.numpy().decode() or "{}"))
+                for epoch in range(start_epoch, self.num_epochs):
+                    step = self._run_epoch(epoch, step, steps_per_epoch, progress, history, writer)
             result.final_step = step
         finally:
-            if previous_handler is not None:
-                signal.signal(signal.SIGTERM, previous_handler)
             if writer is not None:
                 writer.close()
         result.history = history
@@ -260,12 +272,10 @@ class Trainer:
         if done > 0:
             batches = batches.skip(done)
         for batch in batches:
-            if self._stop_requested:
-                self.epoch.assign(epoch)
-                self.step.assign(step)
-                self.partial_epoch.assign(json.dumps(sums))
-                self._save()
-                raise TrainingPreempted(epoch, step)
+            if self._pause_step == step:
+                preemption.pause_point(f"step:{step}")
+            if self.stop_requested:
+                self._preempt(epoch, step, sums)
             metrics = self._step(batch, tf.constant(step, tf.int64))
             values = {name: float(value) for name, value in metrics.items()}
             for name, value in values.items():
@@ -281,7 +291,13 @@ class Trainer:
         completed = epoch + 1
         last = completed == self.num_epochs
         if self.evaluate is not None and (completed % self.evaluate_every == 0 or last):
-            for name, value in self.evaluate(completed).items():
+            if self.stop_requested:
+                self._preempt(epoch, step, sums)
+            evaluated = self.evaluate(completed)
+            preemption.pause_point(f"evaluation:{completed}")
+            if self.stop_requested:  # SIGTERM during the evaluation: it reruns on resume
+                self._preempt(epoch, step, sums)
+            for name, value in evaluated.items():
                 value = float(value)
                 if not math.isfinite(value):
                     raise TrainingDiverged(completed, step, name, value)

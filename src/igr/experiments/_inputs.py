@@ -1,0 +1,85 @@
+"""Checks of a stage's inputs, run before any work (TF-free): prior files, output paths.
+
+Each check raises :class:`igr.errors.InputError` with a one-line message naming the file,
+the option or the value at fault; the ``igr`` entry point prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from igr.errors import InputError
+from igr.families import get_family
+
+
+def check_output_path(path: Path | None, option: str) -> None:
+    """``path`` (the value of ``option``) can be written as a file: not an existing folder."""
+    if path is None:
+        return
+    if Path(path).is_dir():
+        raise InputError(f"{option} {path}: is an existing folder, expected a file path")
+
+
+def check_run_dir(path: Path, option: str = "--run-dir") -> None:
+    """A run folder is a folder (or does not exist yet)."""
+    if Path(path).exists() and not Path(path).is_dir():
+        raise InputError(f"{option} {path}: exists and is not a folder")
+
+
+def read_prior_file(
+    path: Path, family: str, num_categories: int, num_variables: int | None = None
+) -> dict[str, Any]:
+    """Read and check the priors-stage file that a model of ``family`` with K categories reads.
+
+    The file must be valid JSON written by ``igr learn-prior`` for the family's prior family
+    (IGR-Planar: IGR-I's; truncated IGR-SB: IGR-SB's), for the same K, with finite parameter
+    arrays of length K (GS logits) or K - 1 (loc, scale; scale > 0), or of shape [V, ...].
+    """
+    expected = get_family(family)
+    where = f"--prior {path}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
+        raise InputError(f"{where}: cannot be read ({error.__class__.__name__})") from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where}: not valid JSON (truncated or corrupt?): {error}") from None
+    if not isinstance(record, dict) or "prior_family" not in record:
+        raise InputError(f"{where}: not a prior file of igr learn-prior (no 'prior_family')")
+    if record["prior_family"] != expected.prior_family:
+        raise InputError(
+            f"{where}: holds a {record['prior_family']} prior, but family {family} reads "
+            f"the {expected.prior_family} prior"
+        )
+    if record.get("num_categories") != num_categories:
+        raise InputError(
+            f"{where}: is for K = {record.get('num_categories')}, but the model has "
+            f"K = {num_categories} (--num-categories)"
+        )
+    length = expected.prior_length(num_categories)
+    for key in expected.prior_parameters:
+        values = record.get(key)
+        if not isinstance(values, list) or not values:
+            raise InputError(f"{where}: has no parameter array '{key}'")
+        rows = values if isinstance(values[0], list) else [values]
+        if isinstance(values[0], list) and num_variables is not None and len(rows) != num_variables:
+            raise InputError(
+                f"{where}: '{key}' has {len(rows)} rows, but the model has "
+                f"V = {num_variables} variables (--num-variables)"
+            )
+        for row in rows:
+            if not isinstance(row, list) or len(row) != length:
+                raise InputError(
+                    f"{where}: '{key}' must hold {length} values for K = {num_categories}"
+                )
+            if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in row):
+                raise InputError(f"{where}: '{key}' holds a non-finite or non-numeric value")
+            if key == "scale" and not all(v > 0 for v in row):
+                raise InputError(f"{where}: 'scale' must be > 0")
+    return record
