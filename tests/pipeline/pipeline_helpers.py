@@ -40,19 +40,21 @@ class Completed:
         return self.stdout + self.stderr
 
 
-def tool_environment() -> dict[str, str]:
+def tool_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for snakemake and its jobs: this interpreter's scripts first on PATH."""
-    env = dict(os.environ)
+    env = dict(os.environ, **(extra or {}))
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
-def run_command(args: list[str], cwd: Path, timeout: float = SNAKEMAKE_TIMEOUT_S) -> Completed:
+def run_command(
+    args: list[str], cwd: Path, timeout: float = SNAKEMAKE_TIMEOUT_S, env: dict | None = None
+) -> Completed:
     """Run ``args`` in ``cwd``; on timeout send SIGINT (snakemake stops cleanly), then kill."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        args, cwd=cwd, env=tool_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        args, cwd=cwd, env=tool_environment(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
@@ -67,9 +69,11 @@ def run_command(args: list[str], cwd: Path, timeout: float = SNAKEMAKE_TIMEOUT_S
     return Completed(args, process.returncode, stdout, stderr, time.perf_counter() - start)
 
 
-def snakemake(cwd: Path, *args: str, timeout: float = SNAKEMAKE_TIMEOUT_S) -> Completed:
-    """``python -m snakemake ARGS`` in ``cwd`` with this interpreter."""
-    return run_command([sys.executable, "-m", "snakemake", *args], cwd, timeout)
+def snakemake(
+    cwd: Path, *args: str, timeout: float = SNAKEMAKE_TIMEOUT_S, env: dict | None = None
+) -> Completed:
+    """``python -m snakemake ARGS`` in ``cwd`` with this interpreter (``env``: extra variables)."""
+    return run_command([sys.executable, "-m", "snakemake", *args], cwd, timeout, env)
 
 
 def copy_workflow(destination: Path) -> Path:
