@@ -17,6 +17,7 @@ comes back within the same run and resumes. Both records must say they resumed a
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -28,6 +29,8 @@ import pandas as pd
 import pytest
 import yaml
 from slurm_cluster import NODE_FEATURE, run
+
+from igr.training.preemption import PAUSE_AT_ENV_VAR, pause_marker
 from slurm_helpers import (
     Command,
     compare_results,
@@ -62,14 +65,20 @@ TRAINING_RULE = "train_vae"
 TRAINING_RUN_DIR = "results/vae/{dataset}/{architecture}/{family}/seed{seed}/run"
 TRAINING_RECORD = "results/vae/{dataset}/{architecture}/{family}/seed{seed}/train.json"
 TRAINING_HISTORY = "results/vae/{dataset}/{architecture}/{family}/seed{seed}/history.csv"
-#: Epochs of the interrupted trainings: a few seconds between first checkpoint and end.
-PREEMPTION_EPOCHS = 30
+#: Epochs of the interrupted trainings, and the global step (mid epoch 3 of the digits'
+#: 15 steps per epoch, after two checkpoints) where each pauses for its interruption
+#: (igr.training.preemption: IGR_TEST_PAUSE_AT, the marker in its run folder).
+PREEMPTION_EPOCHS = 4
+PAUSE_AT = "step:35"
 #: Where the training record says which epoch a run resumed from (igr vae train --output).
 RESUMED_KEY = ("training", "resumed_from_epoch")
-#: squeue every WATCH_INTERVAL_S for running training jobs, their checkpoints every
+#: squeue every WATCH_INTERVAL_S for running training jobs, their pause markers every
 #: ACT_INTERVAL_S.
 WATCH_INTERVAL_S = 1.0
 ACT_INTERVAL_S = 0.05
+#: Once both interruptions are done: budget for the requeued job to finish (it trains a
+#: few epochs) and for the cancelled job's CANCELLED state to show in sacct.
+AFTER_INTERRUPTIONS_S = 180
 
 
 def merged_config(workdir: Path, overrides: dict) -> dict:
@@ -98,15 +107,19 @@ def training_wildcards(config: dict) -> list[dict]:
     ]
 
 
-def checkpointed(workdir: Path, wildcards: dict) -> bool:
-    folder = workdir / TRAINING_RUN_DIR.format(**wildcards) / "checkpoints"
-    return any(folder.glob("ckpt-*.index"))
+def paused(workdir: Path, wildcards: dict) -> bool:
+    """The training job has checkpointed and waits at PAUSE_AT for its interruption."""
+    run_dir = workdir / TRAINING_RUN_DIR.format(**wildcards)
+    return pause_marker(run_dir, PAUSE_AT).exists() and any(
+        (run_dir / "checkpoints").glob("ckpt-*.index")
+    )
 
 
 class TrainingInterrupter:
-    """Watches the cluster while training jobs run: the first one seen running with a
-    checkpoint is cancelled (scancel), the second requeued (scontrol requeue, then made
-    eligible at once: SLURM holds a requeued job back for about two minutes)."""
+    """Watches the cluster while training jobs run: the first one seen paused at PAUSE_AT
+    (after its checkpoints, so never too late) is cancelled (scancel), the second requeued
+    (scontrol requeue, then made eligible at once: SLURM holds a requeued job back for about
+    two minutes)."""
 
     ACTIONS = ("scancel", "requeue")
 
@@ -135,7 +148,7 @@ class TrainingInterrupter:
     def act(self) -> None:
         """Interrupt the running training jobs that have written a checkpoint."""
         for job_id, wildcards in list(self.running.items()):
-            if self.finished() or not checkpointed(self.workdir, wildcards):
+            if self.finished() or not paused(self.workdir, wildcards):
                 continue
             action = self.ACTIONS[len(self.done)]
             if action == "scancel":
@@ -199,6 +212,31 @@ def slurm_run(slurm_cluster, tmp_path_factory):
     return workdir, config, result, jobs, cluster.start_s + result.wall_s
 
 
+def sacct_state(cluster_env: dict, job_id: str) -> str:
+    """The State of one job in sacct ("" while it is not listed yet)."""
+    lines = run(["sacct", "-X", "-n", "-P", "-j", job_id, "-o", "State"], env=cluster_env,
+                check=False, timeout=30).stdout.split()
+    return lines[-1] if lines else ""
+
+
+def registered_as_finished(workdir: Path, output: str) -> bool:
+    """Snakemake has recorded the job of ``output`` as finished: its metadata record exists
+    and its incomplete marker is gone (the file persistence of Snakemake 9, records named by
+    the urlsafe base64 of the output path; the copied work folder starts without any)."""
+    name = base64.urlsafe_b64encode(output.encode()).decode()
+    state = workdir / ".snakemake"
+    return (workdir / output).exists() and (state / "metadata" / name).exists() and not (
+        state / "incomplete" / name
+    ).exists()
+
+
+def unlock(workdir: Path, env: dict) -> None:
+    """``snakemake --unlock`` when a lock was left (a killed or timed-out snakemake)."""
+    locks = workdir / ".snakemake" / "locks"
+    if locks.is_dir() and any(locks.iterdir()):
+        run_command(snakemake_args("--unlock"), workdir, env)
+
+
 def cluster_args(cluster, *args: str) -> list[str]:
     """The user's command plus the test-only overrides: partition and account of the test
     cluster, short status intervals."""
@@ -258,9 +296,9 @@ def test_cluster_results_equal_a_local_run(slurm_run, local_reference_run):
 
 def test_interrupted_training_resumes_from_its_checkpoint(slurm_cluster, slurm_run, tmp_path,
                                                           record_property):
-    """Training jobs of the finished run, retrained with more epochs (a window of several
-    seconds to catch them between their first checkpoint and their end): one cancelled and
-    rerun by the user's command, one requeued by SLURM within the run. Both resume."""
+    """Training jobs of the finished run, retrained with more epochs and paused mid-run at
+    a known step after their checkpoints (IGR_TEST_PAUSE_AT): one cancelled and rerun by the
+    user's command, one requeued by SLURM within the run. Both resume."""
     cluster = slurm_cluster
     start = time.perf_counter()
     source, config = slurm_run[0], slurm_run[1]
@@ -276,25 +314,35 @@ def test_interrupted_training_resumes_from_its_checkpoint(slurm_cluster, slurm_r
     env = tool_environment(cluster.env)
 
     interrupter = TrainingInterrupter(cluster, workdir, config)
-    first = Command(args, workdir, env)
+    first = Command(args, workdir, dict(env, **{PAUSE_AT_ENV_VAR: PAUSE_AT}))
     try:
-        while first.running() and first.elapsed() < first.timeout:
+        while first.running() and first.elapsed() < first.timeout and not interrupter.finished():
             interrupter.poll()
             for _ in range(int(WATCH_INTERVAL_S / ACT_INTERVAL_S)):
                 interrupter.act()
                 time.sleep(ACT_INTERVAL_S)
-            if interrupter.finished() and first.output_so_far().count(
-                f"(Rule: {TRAINING_RULE})"
-            ) == len(wildcards) - 1:
-                # Only the cancelled job is left. Its state reads "CANCELLED by <uid>",
-                # which the executor (2.8) does not take for a failure: it would wait
-                # forever, so stop it as a user would, with Ctrl-C.
-                first.interrupt()
+        if interrupter.finished():
+            # Wait on states, not on output: Snakemake has registered the requeued job's
+            # record as finished and the cancelled job reads CANCELLED in sacct. The executor (2.8) does not take
+            # "CANCELLED by <uid>" for a failure and would wait forever, so then stop
+            # snakemake as a user would, with Ctrl-C.
+            cancelled_id, _ = interrupter.job("scancel")
+            _, requeued = interrupter.job("requeue")
+            record = TRAINING_RECORD.format(**requeued)
+            deadline = time.monotonic() + AFTER_INTERRUPTIONS_S
+            while first.running() and time.monotonic() < deadline:
+                if registered_as_finished(workdir, record) and sacct_state(
+                    cluster.env, cancelled_id
+                ).startswith("CANCELLED"):
+                    break
+                time.sleep(0.5)
+        first.interrupt()
     except BaseException:
         first.interrupt()  # never leave snakemake waiting on the cluster
         raise
     finally:
         first = first.finish()
+        unlock(workdir, env)  # an interrupted snakemake may leave its lock behind
     assert sorted(a for a, _ in interrupter.done.values()) == sorted(interrupter.ACTIONS), (
         f"caught {interrupter.done} mid-run\n{first.output[-5000:]}")
     assert first.returncode != 0, first.output[-5000:]

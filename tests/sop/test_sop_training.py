@@ -104,10 +104,10 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path):
 
     # SIGKILL in the middle of epoch 2 (300 steps per epoch), at a state the trainer marks
     # (its pause hook), never after a sleep: no record.
-    marker = killed / "paused"
+    marker = killed / "run" / "paused-at-step-450"
     process = subprocess.Popen(
         _command(killed),
-        env=dict(_env(), IGR_TEST_PAUSE_AT="step:450", IGR_TEST_PAUSE_MARKER=str(marker)),
+        env=dict(_env(), IGR_TEST_PAUSE_AT="step:450"),
         stderr=subprocess.PIPE,
     )
     started = time.monotonic()

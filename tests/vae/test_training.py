@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from igr.training import EXIT_DIVERGED, EXIT_PREEMPTED
-from igr.training.preemption import PAUSE_AT_ENV_VAR, PAUSE_MARKER_ENV_VAR
+from igr.training.preemption import PAUSE_AT_ENV_VAR, pause_marker
 
 #: 2 epochs of 150 steps (digits, batch 10); step 170 lies in the middle of epoch 2.
 EPOCHS, STEPS_PER_EPOCH, MID_EPOCH_STEP = 2, 150, 170
@@ -48,9 +48,9 @@ def _run(command, **env):
 
 def _signal_at(command, folder: Path, pause_at: str, signum) -> subprocess.CompletedProcess:
     """Run ``command`` until it reaches ``pause_at`` (its marker appears), then send ``signum``."""
-    marker = folder / "paused"
+    marker = pause_marker(folder / "run", pause_at)
     process = subprocess.Popen(
-        command, env=_env(**{PAUSE_AT_ENV_VAR: pause_at, PAUSE_MARKER_ENV_VAR: str(marker)}),
+        command, env=_env(**{PAUSE_AT_ENV_VAR: pause_at}),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 300

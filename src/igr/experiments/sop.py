@@ -273,7 +273,7 @@ def _train_command(args: argparse.Namespace) -> int:
         _evaluate_and_write(record, args, args.evaluation_output)
     if preemption.stop_requested():
         return _preempted()
-    preemption.pause_point("final-write")
+    preemption.pause_point("final-write", args.run_dir)
     write_json_atomic(args.output, record)
     if preemption.stop_requested():
         return _preempted()

@@ -266,7 +266,7 @@ def _train(args: argparse.Namespace) -> int:
         "checkpoint": trainer.manager.latest_checkpoint,
         "final": {key: value for key, value in last.items()},
     }
-    preemption.pause_point("final-write")
+    preemption.pause_point("final-write", args.run_dir)
     if args.history:
         from igr.io import atomic_path
 

@@ -10,9 +10,10 @@ and after its final writes, so SIGTERM at any point after start-up ends it with 
 
 Test hook: with ``IGR_TEST_PAUSE_AT`` set to ``step:N`` (before global step N),
 ``evaluation:E`` (after the evaluation of epoch E) or ``final-write`` (before the command's
-last write), the command writes the file named by ``IGR_TEST_PAUSE_MARKER`` when it gets
-there and waits (at most 120 s) until SIGTERM arrives, so a test can signal it at a known
-state instead of after a sleep. The variables have no effect when unset.
+last write), the command writes the marker file ``paused-at-<point>`` into its run folder
+when it gets there and waits (at most 120 s) until SIGTERM arrives, so a test can signal it
+at a known state instead of after a sleep. A run folder pauses at a point once: a resumed or
+requeued run finds the marker and goes on. The variable has no effect when unset.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PAUSE_AT_ENV_VAR = "IGR_TEST_PAUSE_AT"
-PAUSE_MARKER_ENV_VAR = "IGR_TEST_PAUSE_MARKER"
 PAUSE_LIMIT_S = 120.0
 
 _state = {"requested": False, "depth": 0, "previous": None}
@@ -80,16 +80,23 @@ def pause_step() -> int | None:
     return None
 
 
-def pause_point(name: str) -> None:
-    """If ``IGR_TEST_PAUSE_AT`` names ``name``: write the marker and wait for SIGTERM."""
+def pause_marker(run_dir: str | os.PathLike[str], name: str) -> Path:
+    """The marker a run writes into its run folder when it pauses at ``name``."""
+    return Path(run_dir) / f"paused-at-{name.replace(':', '-')}"
+
+
+def pause_point(name: str, run_dir: str | os.PathLike[str]) -> None:
+    """If ``IGR_TEST_PAUSE_AT`` names ``name`` and this run folder has not paused there yet:
+    write the marker and wait for SIGTERM (at most :data:`PAUSE_LIMIT_S`)."""
     if pause_requested_at() != name:
         return
-    marker = os.environ.get(PAUSE_MARKER_ENV_VAR)
-    if marker:
-        Path(marker).parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(f"{marker}.part")
-        temporary.write_text(f"{name}\n")
-        os.replace(temporary, marker)
+    marker = pause_marker(run_dir, name)
+    if marker.exists():
+        return
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    temporary = marker.with_name(marker.name + ".part")
+    temporary.write_text(f"{name}\n")
+    os.replace(temporary, marker)
     started = time.monotonic()
     while not stop_requested() and time.monotonic() - started < PAUSE_LIMIT_S:
         time.sleep(0.01)

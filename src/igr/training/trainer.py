@@ -273,7 +273,7 @@ class Trainer:
             batches = batches.skip(done)
         for batch in batches:
             if self._pause_step == step:
-                preemption.pause_point(f"step:{step}")
+                preemption.pause_point(f"step:{step}", self.output_dir)
             if self.stop_requested:
                 self._preempt(epoch, step, sums)
             metrics = self._step(batch, tf.constant(step, tf.int64))
@@ -294,7 +294,7 @@ class Trainer:
             if self.stop_requested:
                 self._preempt(epoch, step, sums)
             evaluated = self.evaluate(completed)
-            preemption.pause_point(f"evaluation:{completed}")
+            preemption.pause_point(f"evaluation:{completed}", self.output_dir)
             if self.stop_requested:  # SIGTERM during the evaluation: it reruns on resume
                 self._preempt(epoch, step, sums)
             for name, value in evaluated.items():
