@@ -93,3 +93,33 @@ def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):
         for s in seeds
     }
     assert {job for job in jobs if job.startswith("train_vae[")} == main_grid | celeba
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        pytest.param("vae:\n  epochs: 3\n  epochs: 4\n", "key 'epochs' appears twice (lines 2 and 3)",
+                     id="duplicate-key"),
+        pytest.param("vae:\n  seeds: [5328.0]\n", "config key 'vae.seeds[0]': must be an integer",
+                     id="float-seed"),
+        pytest.param("vae:\n  epochs: 5.0\n", "config key 'vae.epochs': must be an integer",
+                     id="integral-float"),
+        pytest.param("vae:\n  learning_rate: .nan\n", "config key 'vae.learning_rate': must be a finite number",
+                     id="nan"),
+        pytest.param("sop:\n  epochs: 1000000000000\n", "config key 'sop.epochs': 1000000000000 is greater than the maximum",
+                     id="absurd-size"),
+        pytest.param("data:\n  dir: /nonexistent/igr-data\nvae:\n  datasets: [mnist]\n",
+                     "data folder /nonexistent/igr-data does not exist, but vae.datasets needs mnist",
+                     id="missing-data-folder"),
+    ],
+)
+def test_config_mistakes_yaml_lets_through_are_rejected(workdir, tmp_path, text, named):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text)
+    result = snakemake(workdir, "--cores", "1", "--configfile", str(broken))
+    assert result.returncode != 0
+    assert "Invalid configuration" in result.stderr, result.output
+    assert any(named in line for line in result.stderr.splitlines()), result.stderr
+    assert "Traceback" not in result.output
+    for produced in ("results", "logs"):
+        assert not (workdir / produced).exists(), f"{produced}/ was created: a job ran"

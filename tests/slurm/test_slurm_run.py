@@ -207,7 +207,7 @@ def slurm_run(slurm_cluster, tmp_path_factory):
     result = run_command(cluster_args(cluster, "--configfile", str(overrides_file)), workdir,
                          tool_environment(cluster.env))
     assert result.returncode == 0, result.output[-8000:]
-    assert "Using profile slurm" in result.output
+    assert re.search(r"Using profiles? slurm\b", result.output), result.output[-2000:]
     jobs = sacct_jobs(cluster.env, run_id(result.output))
     return workdir, config, result, jobs, cluster.start_s + result.wall_s
 

@@ -77,6 +77,18 @@ def test_other_settings_move_the_run_aside_and_name_what_differs(tmp_path):
     assert [p.name for p in tmp_path.glob("run.stale-*")] == [again.stale_folder.split("/")[-1]]
 
 
+def test_fewer_epochs_than_the_folder_holds_restart_the_run(tmp_path):
+    run = tmp_path / "run"
+    prepare_run_folder(run, SETTINGS, epochs=3)
+    _checkpoint(run)
+    (run / "history.csv").write_text("epoch,step,loss\n1,10,2.0\n2,20,1.5\n3,30,1.2\n")
+    assert prepare_run_folder(run, SETTINGS, epochs=3).action == RESUMED
+    assert prepare_run_folder(run, SETTINGS, epochs=5).action == RESUMED
+    start = prepare_run_folder(run, SETTINGS, epochs=2)
+    assert start.action == RESTARTED
+    assert start.differences == ["epochs: the run folder has 3, more than the 2 asked for"]
+
+
 def test_a_checkpoint_without_fingerprint_is_not_resumed(tmp_path):
     run = tmp_path / "run"
     _checkpoint(run)

@@ -83,3 +83,18 @@ def read_prior_file(
             if key == "scale" and not all(v > 0 for v in row):
                 raise InputError(f"{where}: 'scale' must be > 0")
     return record
+
+
+def read_train_record(path: Path) -> dict[str, Any]:
+    """A train record of ``igr vae train`` or ``igr sop train``, checked before evaluation."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such train record") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{path}: not a readable train record ({error})") from None
+    if not isinstance(record, dict) or "fingerprint" not in record or "run_dir" not in record:
+        raise InputError(
+            f"{path}: not a train record of this igr (no fingerprint); retrain to make one"
+        )
+    return record

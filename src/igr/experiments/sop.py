@@ -34,15 +34,15 @@ import numpy as np
 
 from igr.data.registry import DATASETS
 from igr.errors import InputError
-from igr.experiments._inputs import check_output_path, check_run_dir
-from igr.families import families_of_stage
 from igr.experiments._common import (
     configure_threads,
     non_negative_int,
     positive_float,
     positive_int,
 )
-from igr.io import read_json, write_json_atomic
+from igr.experiments._inputs import check_output_path, check_run_dir, read_train_record
+from igr.families import families_of_stage
+from igr.io import write_json_atomic
 
 #: Families of the binary units (from the TF-free registry igr.families).
 SOP_FAMILIES: tuple[str, ...] = families_of_stage("sop")
@@ -112,7 +112,7 @@ def train(
     fingerprint_settings = run_fingerprint_settings(
         settings, sha256_of_arrays(data.x_train, data.x_test)
     )
-    start = prepare_run_folder(run_dir, fingerprint_settings)
+    start = prepare_run_folder(run_dir, fingerprint_settings, settings["epochs"])
     print(f"igr sop train: {start.describe()}", file=sys.stderr)
     model = build_model(settings, data.x_train.shape[1:])
     optimizer = tf_keras.optimizers.Adam(
@@ -309,8 +309,6 @@ def _evaluate_and_write(record: dict[str, Any], args: argparse.Namespace, output
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from igr.experiments.vae import read_train_record
-
     check_output_path(args.output, "--output")
     record = read_train_record(args.train_record)
     configure_threads(args.threads)

@@ -24,7 +24,6 @@ Training: Adam (tf-keras, beta1 0.9, beta2 0.999, eps 1e-7) on all variables, lo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -37,8 +36,13 @@ from igr.data.registry import DATASETS
 from igr.errors import InputError
 from igr.families import families_of_stage
 from igr.experiments._common import configure_threads, positive_float, positive_int
-from igr.experiments._inputs import check_output_path, check_run_dir, read_prior_file
-from igr.io import read_json, write_json_atomic
+from igr.experiments._inputs import (
+    check_output_path,
+    check_run_dir,
+    read_prior_file,
+    read_train_record,
+)
+from igr.io import write_json_atomic
 
 FAMILIES = families_of_stage("vae")
 ARCHITECTURES = ("linear", "nonlinear", "conv")
@@ -199,7 +203,7 @@ def _train(args: argparse.Namespace) -> int:
     fingerprint_settings = run_fingerprint_settings(
         args, settings, prior_sha256, data_identity(args.dataset, data)
     )
-    start = prepare_run_folder(args.run_dir, fingerprint_settings)
+    start = prepare_run_folder(args.run_dir, fingerprint_settings, args.epochs)
     print(f"igr vae train: {start.describe()}", file=sys.stderr)
     tf.random.set_seed(args.seed)
     model = build_model(settings, prior, data.x_train.shape[1:])
@@ -276,21 +280,6 @@ def _train(args: argparse.Namespace) -> int:
     if preemption.stop_requested():
         return _preempted("igr vae train")
     return 0
-
-
-def read_train_record(path: Path) -> dict[str, Any]:
-    """A train record of ``igr vae train`` or ``igr sop train``, checked (InputError)."""
-    try:
-        record = read_json(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such train record") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: not a readable train record ({error})") from None
-    if not isinstance(record, dict) or "fingerprint" not in record or "run_dir" not in record:
-        raise InputError(
-            f"{path}: not a train record of this igr (no fingerprint); retrain to make one"
-        )
-    return record
 
 
 def evaluate(args: argparse.Namespace) -> int:

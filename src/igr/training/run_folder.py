@@ -9,7 +9,8 @@ epochs, the checkpoint cadence, threads and paths are left out: more epochs exte
 :func:`prepare_run_folder` decides, before training starts:
 
 - **fresh**: no checkpoint in the folder (leftovers of a run that never saved are removed);
-- **resumed**: a checkpoint and the same fingerprint: training continues from it;
+- **resumed**: a checkpoint and the same fingerprint: training continues from it (unless the
+  folder already holds more epochs than asked for: then it is restarted as below);
 - **restarted**: a checkpoint of another fingerprint (or of none): the old folder is moved
   aside to ``<run>.stale-<UTC time>`` (at most one such folder is kept) and training starts
   fresh. The differing settings are listed.
@@ -133,20 +134,41 @@ def _move_aside(run_dir: Path) -> Path:
     return stale
 
 
-def prepare_run_folder(run_dir: str | Path, settings: dict[str, Any]) -> RunStart:
-    """Make ``run_dir`` hold a run of ``settings``: fresh, resumed or restarted (module doc)."""
+def completed_epochs(run_dir: str | Path) -> int:
+    """Epochs the run folder's ``history.csv`` lists (0 without one)."""
+    import csv
+
+    try:
+        with open(Path(run_dir) / "history.csv", newline="") as handle:
+            epochs = [int(float(row["epoch"])) for row in csv.DictReader(handle)]
+    except (OSError, KeyError, ValueError):
+        return 0
+    return max(epochs, default=0)
+
+
+def prepare_run_folder(
+    run_dir: str | Path, settings: dict[str, Any], epochs: int | None = None
+) -> RunStart:
+    """Make ``run_dir`` hold a run of ``settings``: fresh, resumed or restarted (module doc).
+
+    With ``epochs``, a run of the same fingerprint that already went past that many epochs
+    is not resumed either (training cannot be undone): it is moved aside as well.
+    """
     run_dir = Path(run_dir)
     fingerprint = fingerprint_of(settings)
     has_checkpoint = (run_dir / CHECKPOINT_INDEX).is_file()
     recorded = recorded_fingerprint(run_dir) if has_checkpoint else None
-    if recorded is not None and recorded.get("fingerprint") == fingerprint:
+    same = recorded is not None and recorded.get("fingerprint") == fingerprint
+    done = completed_epochs(run_dir) if same and epochs is not None else 0
+    if same and (epochs is None or done <= epochs):
         return RunStart(RESUMED, fingerprint)
     if has_checkpoint:
-        differences = (
-            _differences(recorded.get("settings", {}), settings)
-            if recorded is not None
-            else ["no fingerprint recorded (a run of an older igr)"]
-        )
+        if same:
+            differences = [f"epochs: the run folder has {done}, more than the {epochs} asked for"]
+        elif recorded is not None:
+            differences = _differences(recorded.get("settings", {}), settings)
+        else:
+            differences = ["no fingerprint recorded (a run of an older igr)"]
         stale = _move_aside(run_dir)
         start = RunStart(RESTARTED, fingerprint, differences or ["fingerprint"], str(stale))
     else:
