@@ -5,8 +5,9 @@
 #   snakemake --cores all --configfile config/paper.yaml
 #   snakemake --report report.html                 # after a run
 #
-# Each stage is one rules/<stage>.smk; helpers are in rules/common.smk; the config schema
-# (defaults included) is workflow/schemas/config.schema.yaml.
+# Each stage is one rules/<stage>.smk; rules/common.smk is the glue to igr.pipeline, which
+# computes every param; the config schema (defaults included) is
+# workflow/schemas/config.schema.yaml.
 
 from snakemake.utils import min_version
 
@@ -21,6 +22,7 @@ include: "rules/common.smk"
 
 validate_config(config, "workflow/schemas/config.schema.yaml")
 export_data_dir()
+pipeline = Pipeline(config)
 
 
 report: "workflow/report/workflow.rst"
@@ -37,9 +39,5 @@ include: "rules/sop.smk"
 rule all:
     default_target: True
     input:
-        priors_outputs(),
-        simplex_proximity_outputs(),
-        vae_outputs(),
-        approximations_outputs(),
-        sop_outputs(),
+        pipeline.all_outputs(),
     localrule: True

@@ -2,24 +2,21 @@
 # discrete targets, one job per target; then one table, one figure and the claim check.
 
 
-include: "approximations_helpers.smk"
-
-
 rule approximate:
     output:
-        fits=approximation_path(),
+        fits=paths.APPROXIMATION,
     log:
-        log_path("approximate", "{target}"),
+        paths.log_path("approximate", "{target}"),
     wildcard_constraints:
         target="poisson|negative_binomial|binomial|fixed_pmf",
     conda:
         CONDA_ENV
-    threads: rule_resource("approximate", "threads")
+    threads: pipeline.rule_resource("approximate", "threads")
     resources:
-        **rule_resources("approximate"),
+        **pipeline.rule_resources("approximate"),
     params:
-        target=lambda wildcards: approximation_target_options(wildcards.target),
-        fit=approximation_fit_options(),
+        target=lambda wildcards: pipeline.approximation_target_options(wildcards.target),
+        fit=pipeline.approximation_fit_options(),
     shell:
         "igr approximate --target {wildcards.target} {params.target} {params.fit}"
         " --threads {threads} --output {output.fits} > {log} 2>&1"
@@ -27,34 +24,34 @@ rule approximate:
 
 rule summarize_approximations:
     input:
-        fits=[approximation_path(target) for target in approximation_targets()],
+        fits=pipeline.approximation_paths(),
     output:
         table=report(
-            APPROXIMATIONS_TABLE,
+            paths.APPROXIMATIONS_TABLE,
             caption="../workflow/report/approximations_table.rst",
             category="3. Approximating discrete distributions",
             labels={"result": "divergences, means and variances"},
         ),
         figure=report(
-            APPROXIMATIONS_FIGURE,
+            paths.APPROXIMATIONS_FIGURE,
             caption="../workflow/report/approximations_figure.rst",
             category="3. Approximating discrete distributions",
             labels={"result": "argmax histograms"},
         ),
         claim=report(
-            APPROXIMATIONS_CLAIM,
+            paths.APPROXIMATIONS_CLAIM,
             caption="../workflow/report/approximations_claim.rst",
             category="3. Approximating discrete distributions",
             labels={"result": "paper's claim"},
         ),
     log:
-        log_path("summarize_approximations", "summary"),
+        paths.log_path("summarize_approximations", "summary"),
     localrule: True
     conda:
         CONDA_ENV
-    threads: rule_resource("summarize_approximations", "threads")
+    threads: pipeline.rule_resource("summarize_approximations", "threads")
     resources:
-        **rule_resources("summarize_approximations"),
+        **pipeline.rule_resources("summarize_approximations"),
     shell:
         "igr summarize-approximations {input.fits} --output-table {output.table}"
         " --output-figure {output.figure} --output-claim {output.claim} > {log} 2>&1"

@@ -1,7 +1,7 @@
 # Stage "data": fetch and verify each dataset once, on the machine that runs Snakemake
 # (a local rule: cluster compute nodes often have no internet). Training rules take the
 # dataset's manifest as input, so they start only after the data verified. The data folder
-# reaches jobs through $IGR_DATA_DIR (rules/common.smk), never through params: moving it
+# reaches jobs through $IGR_DATA_DIR (rules/common.smk, igr.pipeline.data), never through params: moving it
 # reruns nothing, while other registered checksums (params.content) rerun the fetch.
 
 
@@ -11,11 +11,11 @@ localrules:
 
 rule fetch_data:
     output:
-        manifest=dataset_manifest(),
+        manifest=paths.dataset_manifest(),
     log:
-        log_path("fetch_data", "{dataset}"),
+        paths.log_path("fetch_data", "{dataset}"),
     wildcard_constraints:
-        dataset="celeba|digits|fashion-mnist|mnist|omniglot",
+        dataset="|".join(sorted(DATASETS)),
     conda:
         CONDA_ENV
     params:

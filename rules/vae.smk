@@ -4,30 +4,27 @@
 # folder is not an output, so Snakemake keeps it when a job fails or is pre-empted).
 
 
-include: "vae_helpers.smk"
-
-
 rule train_vae:
     input:
-        manifest=dataset_manifest(),
-        prior=vae_prior,
+        manifest=paths.dataset_manifest(),
+        prior=lambda wildcards: pipeline.vae_prior(wildcards.family),
     output:
-        record=f"{VAE_RUN}/train.json",
-        history=f"{VAE_RUN}/history.csv",
+        record=f"{paths.VAE_RUN}/train.json",
+        history=f"{paths.VAE_RUN}/history.csv",
     log:
-        log_path("train_vae", "{dataset}_{architecture}_{family}_seed{seed}"),
+        paths.log_path("train_vae", "{dataset}_{architecture}_{family}_seed{seed}"),
     wildcard_constraints:
-        family="gs|igr_i|igr_planar|igr_sb|igr_sb_trunc",
+        family=wildcard_pattern("vae"),
         architecture="linear|nonlinear|conv",
         seed="[0-9]+",
     conda:
         CONDA_ENV
-    threads: rule_resource("train_vae", "threads")
+    threads: pipeline.rule_resource("train_vae", "threads")
     resources:
-        **rule_resources("train_vae"),
+        **pipeline.rule_resources("train_vae"),
     params:
-        options=vae_train_options,
-        run_dir=lambda wildcards: f"{VAE_RUN.format(**wildcards)}/run",
+        options=lambda wildcards: pipeline.vae_train_options(wildcards.family),
+        run_dir=lambda wildcards: f"{paths.VAE_RUN.format(**wildcards)}/run",
     shell:
         "igr vae train --dataset {wildcards.dataset}"
         " --architecture {wildcards.architecture} --family {wildcards.family}"
@@ -38,18 +35,18 @@ rule train_vae:
 
 rule evaluate_vae:
     input:
-        record=f"{VAE_RUN}/train.json",
+        record=f"{paths.VAE_RUN}/train.json",
     output:
-        evaluation=f"{VAE_RUN}/evaluation.json",
+        evaluation=f"{paths.VAE_RUN}/evaluation.json",
     log:
-        log_path("evaluate_vae", "{dataset}_{architecture}_{family}_seed{seed}"),
+        paths.log_path("evaluate_vae", "{dataset}_{architecture}_{family}_seed{seed}"),
     conda:
         CONDA_ENV
-    threads: rule_resource("evaluate_vae", "threads")
+    threads: pipeline.rule_resource("evaluate_vae", "threads")
     resources:
-        **rule_resources("evaluate_vae"),
+        **pipeline.rule_resources("evaluate_vae"),
     params:
-        options=vae_evaluate_options(),
+        options=pipeline.vae_evaluate_options(),
     shell:
         "igr vae evaluate {input.record} {params.options}"
         " --threads {threads} --output {output.evaluation} > {log} 2>&1"
@@ -57,49 +54,49 @@ rule evaluate_vae:
 
 rule summarize_vae:
     input:
-        evaluations=vae_run_files("evaluation.json"),
-        histories=vae_run_files("history.csv"),
+        evaluations=pipeline.vae_run_files("evaluation.json"),
+        histories=pipeline.vae_run_files("history.csv"),
     output:
         table=report(
-            VAE_TABLE,
+            paths.VAE_TABLE,
             caption="../workflow/report/vae_table.rst",
             category="4. Discrete VAEs",
             labels={"result": "main table (CSV)"},
         ),
-        markdown=VAE_TABLE_MD,
-        latex=VAE_TABLE_TEX,
+        markdown=paths.VAE_TABLE_MD,
+        latex=paths.VAE_TABLE_TEX,
         claims=report(
-            VAE_CLAIMS,
+            paths.VAE_CLAIMS,
             caption="../workflow/report/vae_claims.rst",
             category="4. Discrete VAEs",
             labels={"result": "claim: IGR beats GS"},
         ),
         elbo=report(
-            VAE_ELBO_FIGURE,
+            paths.VAE_ELBO_FIGURE,
             caption="../workflow/report/vae_elbo_figure.rst",
             category="4. Discrete VAEs",
             labels={"result": "test ELBO against epoch"},
         ),
         distances=report(
-            VAE_DISTANCE_FIGURE,
+            paths.VAE_DISTANCE_FIGURE,
             caption="../workflow/report/vae_distance_figure.rst",
             category="4. Discrete VAEs",
             labels={"result": "posterior concentration"},
         ),
         vanished=report(
-            VAE_VANISHED_FIGURE,
+            paths.VAE_VANISHED_FIGURE,
             caption="../workflow/report/vae_vanished_figure.rst",
             category="4. Discrete VAEs",
             labels={"result": "vanished gradients"},
         ),
     log:
-        log_path("summarize_vae", "summary"),
+        paths.log_path("summarize_vae", "summary"),
     localrule: True
     conda:
         CONDA_ENV
-    threads: rule_resource("summarize_vae", "threads")
+    threads: pipeline.rule_resource("summarize_vae", "threads")
     resources:
-        **rule_resources("summarize_vae"),
+        **pipeline.rule_resources("summarize_vae"),
     shell:
         "igr vae summarize --evaluations {input.evaluations} --histories {input.histories}"
         " --table-csv {output.table} --table-markdown {output.markdown}"

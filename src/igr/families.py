@@ -1,14 +1,21 @@
-"""What each relaxed family *is*: one TF-free record per family.
+"""What each relaxed family *is*: one TF-free record per family, the one list of families.
 
-A record names the family, the label figures use, the family whose prior file it reads
-(IGR-Planar reads IGR-I's prior, spec 1.4; truncated IGR-SB reads IGR-SB's at K_max), how
-its prior file stores its parameters, whether its argmax law is exact, and which stages
-accept it. Nothing here imports TensorFlow, so the CLI and the pipeline can read it cheaply.
+A record names the family, the label and colour that tables and figures use, the seed
+offset that keeps its random numbers independent of which other families run, the priors
+stage file it reads and the family whose prior parameters that file holds (IGR-Planar reads
+``igr_planar_K{K}.json``, which holds IGR-I's prior, spec 1.4; truncated IGR-SB reads IGR-SB's
+file at K_max), how its prior file stores its parameters, whether its argmax law is exact,
+and which stages accept it. Python code, the rules (wildcard constraints) and the config
+schema (enums, checked by tests/test_families.py) take their lists from here. Adding a
+family means one record here plus its distribution class. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+#: Pipeline stages that train or evaluate families.
+STAGES = ("priors", "simplex_proximity", "vae", "sop")
 
 
 @dataclass(frozen=True)
@@ -17,30 +24,42 @@ class Family:
 
     ``prior_parameters`` are the keys of its prior file that hold arrays, each of length
     ``K`` (GS logits) or ``K - 1`` (the Gaussian loc and scale of the IGR families).
+    ``prior_file`` is the family whose priors-stage file it reads, ``prior_family`` the
+    family whose parameters that file holds. ``truncated``: its K is the truncation's K_max.
     """
 
     name: str
     label: str
+    colour: str | None
+    seed_offset: int
+    prior_file: str
     prior_family: str
     prior_parameters: tuple[str, ...]
     exact_argmax: bool
     stages: tuple[str, ...]
+    truncated: bool = False
+    planar: bool = False
 
     def prior_length(self, num_categories: int) -> int:
         """Length of each prior parameter array for K categories."""
         return num_categories if self.prior_parameters == ("logits",) else num_categories - 1
 
 
+_GAUSSIAN = ("loc", "scale")
+
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
-        Family("gs", "GS", "gs", ("logits",), True, ("priors", "simplex_proximity", "vae", "sop")),
-        Family("igr_i", "IGR-I", "igr_i", ("loc", "scale"), True,
+        Family("gs", "GS", "#4c72b0", 0, "gs", "gs", ("logits",), True,
                ("priors", "simplex_proximity", "vae", "sop")),
-        Family("igr_planar", "IGR-Planar", "igr_i", ("loc", "scale"), False,
+        Family("igr_i", "IGR-I", "#dd8452", 1, "igr_i", "igr_i", _GAUSSIAN, True,
+               ("priors", "simplex_proximity", "vae", "sop")),
+        Family("igr_planar", "IGR-Planar", "#55a868", 2, "igr_planar", "igr_i", _GAUSSIAN, False,
+               ("priors", "vae", "sop"), planar=True),
+        Family("igr_sb", "IGR-SB", "#c44e52", 3, "igr_sb", "igr_sb", _GAUSSIAN, False,
                ("priors", "vae", "sop")),
-        Family("igr_sb", "IGR-SB", "igr_sb", ("loc", "scale"), False, ("priors", "vae", "sop")),
-        Family("igr_sb_trunc", "truncated IGR-SB", "igr_sb", ("loc", "scale"), False, ("vae",)),
+        Family("igr_sb_trunc", "IGR-SB (truncated)", "#8172b3", 4, "igr_sb", "igr_sb", _GAUSSIAN,
+               False, ("vae",), truncated=True),
     )
 }
 
@@ -55,4 +74,27 @@ def get_family(name: str) -> Family:
 
 def families_of_stage(stage: str) -> tuple[str, ...]:
     """Names of the families a stage accepts, in registry order."""
+    if stage not in STAGES:
+        raise KeyError(f"unknown stage {stage!r}; known: {', '.join(STAGES)}")
     return tuple(name for name, family in FAMILIES.items() if stage in family.stages)
+
+
+def wildcard_pattern(stage: str) -> str:
+    """``gs|igr_i|...``: the families of a stage as a Snakemake wildcard constraint."""
+    return "|".join(families_of_stage(stage))
+
+
+def family_label(name: str) -> str:
+    """Display name (``igr_i`` -> ``IGR-I``); an unknown name is shown as it is."""
+    return FAMILIES[name].label if name in FAMILIES else name
+
+
+def family_colour(name: str) -> str | None:
+    """The one colour of a family in every figure (None for an unknown name)."""
+    return FAMILIES[name].colour if name in FAMILIES else None
+
+
+def family_order(name: str) -> int:
+    """Position of a family in tables and figures (registry order; unknown names last)."""
+    names = list(FAMILIES)
+    return names.index(name) if name in names else len(names)

@@ -6,6 +6,9 @@ import pytest
 
 from pipeline_helpers import copy_workflow, default_config, planned_jobs, snakemake, write_config
 
+from igr.pipeline.config import config_problems
+from tests.config_cases import SCHEMA, assert_rejected, with_change
+
 
 def _with(config: dict, dotted_key: str, value) -> dict:
     *parents, last = dotted_key.split(".")
@@ -21,9 +24,7 @@ def workdir(tmp_path_factory):
     return copy_workflow(tmp_path_factory.mktemp("config-checks") / "igr")
 
 
-@pytest.mark.parametrize(
-    ("key", "value", "named", "reason"),
-    [
+BROKEN = [
         ("colour", "blue", "'colour'", "unknown key"),
         ("priors.igr_sb.nmu_steps", 10, "'priors.igr_sb.nmu_steps'", "unknown key"),
         ("resources.learn_prior.gpu", 1, "'resources.learn_prior.gpu'", "unknown key"),
@@ -43,9 +44,32 @@ def workdir(tmp_path_factory):
         ("simplex_proximity.num_samples", "many", "'simplex_proximity.num_samples'", "not of type"),
         ("vae.extra_grids", [{"datasets": ["celeba"], "families": ["gs"]}], "'vae.extra_grids[0]'", "'architectures' is a required property"),
         ("vae.extra_grids", [{"datasets": ["celeba"], "architectures": ["conv"], "families": ["igr_x"]}], "'vae.extra_grids[0].families[0]'", "is not one of"),
+        ("vae.families", ["igr_sb"], "'vae.families' (or 'vae.extra_grids'): igr_sb needs the igr_sb prior", "priors.families"),
+        ("vae.num_categories", 7, "'priors.num_categories'", "must include K = 7"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "named", "reason"), BROKEN)
+def test_broken_config_is_rejected_naming_the_key(key, value, named, reason):
+    """igr.pipeline.config, as the Snakefile runs it (milliseconds, no Snakemake)."""
+    if key == "vae.families":
+        value_config = with_change("priors.families", ["gs", "igr_i"])
+        problems = config_problems(with_change(key, value, value_config), SCHEMA, environ={})
+        assert any(named in p and reason in p for p in problems), problems
+        return
+    assert_rejected(key, value, named, reason)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named", "reason"),
+    [
+        ("colour", "blue", "'colour'", "unknown key"),
+        ("priors.igr_sb.num_steps", 2.5, "'priors.igr_sb.num_steps'", "not of type 'integer'"),
+        ("simplex_proximity.temperatures", [0.5, 0.1], "'simplex_proximity.temperatures'", "strictly increasing"),
     ],
 )
 def test_broken_config_is_rejected_before_any_job(workdir, tmp_path, key, value, named, reason):
+    """A few of the cases through Snakemake itself: nothing runs, the message names the key."""
     broken = write_config(tmp_path / "broken.yaml", _with(default_config(workdir), key, value))
     result = snakemake(workdir, "--cores", "1", "--configfile", str(broken))
     assert result.returncode != 0

@@ -1,15 +1,11 @@
-"""Config of the "sop" stage: bad values fail before any job, naming the key."""
+"""Config of the "sop" stage: bad values are rejected naming the key (unit tests of
+igr.pipeline.config; tests/pipeline/test_pipeline_config.py runs a few through Snakemake)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
-
-from pipeline_helpers import copy_workflow, default_config, snakemake, write_config
+from tests.config_cases import assert_rejected
 
 CASES = [
     ("sop.families", ["gs", "igr_x"], "'sop.families[1]'", "is not one of"),
@@ -24,30 +20,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return copy_workflow(tmp_path_factory.mktemp("sop-config") / "igr")
-
-
-def _with(config: dict, dotted_key: str, value) -> dict:
-    *parents, last = dotted_key.split(".")
-    section = config
-    for name in parents:
-        section = section.setdefault(name, {})
-    section[last] = value
-    return config
-
-
 @pytest.mark.parametrize(("key", "value", "named", "reason"), CASES)
-def test_bad_value_is_rejected_before_any_job(
-    workdir, tmp_path, key, value, named, reason
-):
-    broken = write_config(
-        tmp_path / "broken.yaml", _with(default_config(workdir), key, value)
-    )
-    result = snakemake(workdir, "--cores", "1", "--configfile", str(broken))
-    assert result.returncode != 0
-    lines = [line for line in result.stderr.splitlines() if named in line]
-    assert any(reason in line for line in lines), result.stderr
-    for produced in ("results", "logs"):
-        assert not (workdir / produced).exists(), f"{produced}/ was created: a job ran"
+def test_bad_value_is_rejected_naming_the_key(key, value, named, reason):
+    assert_rejected(key, value, named, reason)

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from igr.families import FAMILIES
+
 #: Stable integer per family, used to derive per-family seeds: adding or removing a family
 #: from a config never changes the random numbers another family sees.
-FAMILY_SEED_OFFSETS: dict[str, int] = {"gs": 0, "igr_i": 1, "igr_planar": 2, "igr_sb": 3}
+FAMILY_SEED_OFFSETS: dict[str, int] = {name: f.seed_offset for name, f in FAMILIES.items()}
 
 
 def divergences_from_uniform(probabilities: Sequence[float]) -> dict[str, float]:

@@ -44,15 +44,15 @@ from igr.experiments._common import (
     positive_float,
     positive_int,
 )
+from igr.families import families_of_stage, get_family
 from igr.io import read_json, write_csv_atomic, write_json_atomic
 
-FAMILIES: tuple[str, ...] = ("gs", "igr_i", "igr_planar", "igr_sb")
+FAMILIES: tuple[str, ...] = families_of_stage("priors")
 
-#: The options of ``igr learn-prior`` that each family uses (dest names).
-FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {
+#: The options of ``igr learn-prior`` that each prior family uses (dest names).
+PRIOR_FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {
     "gs": (),
     "igr_i": ("scale",),
-    "igr_planar": ("scale",),
     "igr_sb": (
         "fit_temperature",
         "num_steps",
@@ -61,6 +61,10 @@ FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {
         "eval_samples",
         "seed",
     ),
+}
+#: The options of ``igr learn-prior`` that each family uses: its prior family's.
+FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {
+    name: PRIOR_FAMILY_OPTIONS[get_family(name).prior_family] for name in FAMILIES
 }
 
 
@@ -198,7 +202,7 @@ def learn_prior(family: str, num_categories: int, **settings: Any) -> dict[str, 
     """The prior record of ``family`` for K = ``num_categories`` (written as JSON)."""
     if family == "gs":
         fitted = gs_prior(num_categories)
-    elif family in ("igr_i", "igr_planar"):
+    elif family in FAMILIES and get_family(family).prior_family == "igr_i":
         fitted = igr_i_prior(num_categories, settings["scale"])
     elif family == "igr_sb":
         fitted = igr_sb_prior(num_categories, **settings)
@@ -206,7 +210,7 @@ def learn_prior(family: str, num_categories: int, **settings: Any) -> dict[str, 
         raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES}")
     record: dict[str, Any] = {
         "family": family,
-        "prior_family": "igr_i" if family == "igr_planar" else family,
+        "prior_family": get_family(family).prior_family,
         "num_categories": num_categories,
         "temperature": fitted.pop("temperature", None),
     }
@@ -296,7 +300,7 @@ def _run_summarize_priors(args: argparse.Namespace) -> int:
     return 0
 
 
-_ALL_OPTIONS = ("scale", *FAMILY_OPTIONS["igr_sb"])
+_ALL_OPTIONS = ("scale", *PRIOR_FAMILY_OPTIONS["igr_sb"])
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

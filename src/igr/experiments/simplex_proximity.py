@@ -28,9 +28,10 @@ from igr.experiments._common import (
     family_seed,
     positive_int,
 )
+from igr.families import families_of_stage
 from igr.io import read_json, write_csv_atomic, write_text_atomic
 
-FAMILIES: tuple[str, ...] = ("gs", "igr_i")
+FAMILIES: tuple[str, ...] = families_of_stage("simplex_proximity")
 
 
 def distance_to_argmax_vertex(psi: np.ndarray) -> np.ndarray:

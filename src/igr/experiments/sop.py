@@ -325,7 +325,7 @@ def _run_summarize(args: argparse.Namespace) -> int:
 
 def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-samples", type=positive_int, default=1000, help="M")
-    parser.add_argument("--eval-batch-size", type=positive_int, default=50)
+    parser.add_argument("--eval-batch-size", type=positive_int, default=300)
     parser.add_argument("--eval-examples", type=non_negative_int, default=0, help="0: all")
     parser.add_argument("--num-predictions", type=positive_int, default=8)
 

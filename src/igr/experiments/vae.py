@@ -404,7 +404,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--quantile", type=positive_float, default=0.75, help="truncated IGR-SB")
     t.add_argument("--epochs", required=True, type=positive_int)
     t.add_argument("--batch-size", type=positive_int, default=100)
-    t.add_argument("--learning-rate", type=positive_float, default=1e-4)
+    t.add_argument("--learning-rate", type=positive_float, default=1e-3)
     t.add_argument("--seed", required=True, type=int)
     t.add_argument("--checkpoint-every", type=positive_int, default=1)
     t.add_argument("--eval-every", type=positive_int, default=1)

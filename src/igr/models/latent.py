@@ -42,20 +42,9 @@ from igr.distributions import (
     TruncatedIGRSB,
     training_kl,
 )
+from igr.families import families_of_stage, get_family
 
-LATENT_FAMILIES: tuple[str, ...] = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
-
-#: Which priors-stage family file each latent family reads.
-PRIOR_FILE_FAMILY = {
-    "gs": "gs",
-    "igr_i": "igr_i",
-    "igr_planar": "igr_planar",
-    "igr_sb": "igr_sb",
-    "igr_sb_trunc": "igr_sb",
-}
-
-#: Families whose argmax law has an exact formula (others: Monte Carlo).
-EXACT_ARGMAX = ("gs", "igr_i")
+LATENT_FAMILIES: tuple[str, ...] = families_of_stage("vae")
 
 
 class Latent(tf.Module):
@@ -168,7 +157,7 @@ class Latent(tf.Module):
         if self.family == "gs":
             return GumbelSoftmax(logits=self.prior_params["logits"], temperature=tau)
         loc, scale = self.prior_params["loc"], self.prior_params["scale"]
-        if self.family in ("igr_i", "igr_planar"):
+        if get_family(self.family).prior_family == "igr_i":
             return IGRI(loc=loc, scale=scale, temperature=tau)
         if self.family == "igr_sb":
             return IGRSB(loc=loc, scale=scale, temperature=tau)
@@ -208,7 +197,7 @@ class Latent(tf.Module):
     def argmax_probs(self, q, num_samples: int, seed) -> tf.Tensor:
         """q(b | x) per variable [B, V, K]: exact for GS and IGR-I, else from
         ``num_samples`` draws (Monte Carlo)."""
-        if self.family in EXACT_ARGMAX:
+        if get_family(self.family).exact_argmax:
             return q.argmax_probs()
         counts = tf.one_hot(q.sample_argmax(num_samples, seed=seed), self.num_categories)
         return tf.reduce_mean(counts, axis=0)

@@ -42,9 +42,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from igr.distributions import IGRI, IGRSB, GumbelSoftmax, IGRPlanar
+from igr.families import families_of_stage
 from igr.models.networks import Dense, SeedSequence
 
-SOP_FAMILIES: tuple[str, ...] = ("gs", "igr_i", "igr_planar", "igr_sb")
+SOP_FAMILIES: tuple[str, ...] = families_of_stage("sop")
 
 
 class BinaryUnits(tf.Module):

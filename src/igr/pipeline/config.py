@@ -159,7 +159,31 @@ def semantic_problems(config: Mapping[str, Any], environ: Mapping[str, str] = os
             "config key 'approximations.targets.fixed_pmf.weights': all weights are 0, "
             "the target pmf is undefined"
         )
+    problems += vae_prior_problems(config)
     problems += data_dir_problems(datasets_by_key(config), config, environ)
+    return problems
+
+
+def vae_prior_problems(config: Mapping[str, Any]) -> list[str]:
+    """Every VAE family's prior file must be made by the priors stage, at its K."""
+    from igr.families import get_family
+    from igr.pipeline.workflow import Pipeline
+
+    pipeline, priors, problems = Pipeline(config), config["priors"], []
+    families = pipeline.vae_families()
+    for family in families:
+        prior_file = get_family(family).prior_file
+        if prior_file not in priors["families"]:
+            problems.append(
+                f"config key 'vae.families' (or 'vae.extra_grids'): {family} needs the "
+                f"{prior_file} prior, add it to 'priors.families'"
+            )
+    needed = sorted({pipeline.vae_num_categories(family) for family in families})
+    for k in sorted(set(needed) - set(priors["num_categories"])):
+        problems.append(
+            f"config key 'priors.num_categories': must include K = {k} "
+            "(vae.num_categories / vae.truncation.max_categories)"
+        )
     return problems
 
 

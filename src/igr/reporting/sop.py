@@ -17,10 +17,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from igr.families import families_of_stage
 from igr.io import read_json, write_csv_atomic
 
 CLAIM = "IGR has lower SOP loss than GS"
-FAMILY_ORDER = ("gs", "igr_i", "igr_planar", "igr_sb")
+FAMILY_ORDER = families_of_stage("sop")
 
 
 def sop_table_rows(evaluations: Sequence[dict]) -> list[dict]:

@@ -28,16 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+from igr.families import FAMILIES, families_of_stage
 from igr.io import read_json, write_csv_atomic, write_text_atomic
 
-FAMILY_ORDER = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
-LABELS = {
-    "gs": "GS",
-    "igr_i": "IGR-I",
-    "igr_planar": "IGR-Planar",
-    "igr_sb": "IGR-SB",
-    "igr_sb_trunc": "IGR-SB (truncated)",
-}
+FAMILY_ORDER = families_of_stage("vae")
+LABELS = {name: FAMILIES[name].label for name in FAMILY_ORDER}
 
 
 def load_records(paths):

@@ -1,0 +1,49 @@
+"""Every path the pipeline writes, in one place (relative to the working directory)."""
+
+from __future__ import annotations
+
+PRIOR = "results/priors/{family}_K{K}.json"
+PRIORS_TABLE = "results/priors/priors_summary.csv"
+PRIORS_FIGURE = "results/priors/argmax_laws.png"
+
+SIMPLEX_PROXIMITY_TABLE = "results/simplex_proximity/distances.csv"
+SIMPLEX_PROXIMITY_FIGURE = "results/simplex_proximity/distances.png"
+SIMPLEX_PROXIMITY_CLAIMS = "results/simplex_proximity/claims.md"
+
+APPROXIMATION = "results/approximations/{target}.json"
+APPROXIMATIONS_TABLE = "results/approximations/approximations.csv"
+APPROXIMATIONS_FIGURE = "results/approximations/histograms.png"
+APPROXIMATIONS_CLAIM = "results/approximations/claim.csv"
+
+#: One VAE run: train.json, history.csv, evaluation.json and the run folder run/.
+VAE_RUN = "results/vae/{dataset}/{architecture}/{family}/seed{seed}"
+VAE_TABLE = "results/vae/main_table.csv"
+VAE_TABLE_MD = "results/vae/main_table.md"
+VAE_TABLE_TEX = "results/vae/main_table.tex"
+VAE_CLAIMS = "results/vae/claims.md"
+VAE_ELBO_FIGURE = "results/vae/test_elbo.png"
+VAE_DISTANCE_FIGURE = "results/vae/vertex_distances.png"
+VAE_VANISHED_FIGURE = "results/vae/vanished_gradients.png"
+
+#: One SOP run: train.json, evaluation.json and the run folder run/.
+SOP_RUN = "results/sop/{dataset}/{family}/seed{seed}"
+SOP_TABLE = "results/sop/sop_losses.csv"
+SOP_FIGURE = "results/sop/predictions.png"
+SOP_CLAIM = "results/sop/claim.csv"
+
+#: Record of a fetched, verified dataset (training rules take it as input).
+DATASET_MANIFEST = "results/data/{dataset}.json"
+
+
+def log_path(rule_name: str, name: str) -> str:
+    """Log file of one job: ``logs/<rule>/<name>.log``."""
+    return f"logs/{rule_name}/{name}.log"
+
+
+def prior_path(family: str = "{family}", num_categories: int | str = "{K}") -> str:
+    """Prior file of a (family, K), the file the VAE and SOP stages read (spec section 2)."""
+    return PRIOR.format(family=family, K=num_categories)
+
+
+def dataset_manifest(dataset: str = "{dataset}") -> str:
+    return DATASET_MANIFEST.format(dataset=dataset)

@@ -1,0 +1,284 @@
+"""What the rules need beyond paths, computed from one validated config (no Snakemake).
+
+``rules/common.smk`` makes one ``pipeline = Pipeline(config)``; each rule passes its
+output paths and ``pipeline.<stage>_options(...)`` strings to one ``igr`` command. Every
+family-specific choice comes from the registry :mod:`igr.families`: which priors-stage file
+a family reads and at which K, which options it takes (planar layers, truncation), which
+prior family's settings its prior uses. Options are ``--key value`` with sorted keys, so
+params are deterministic and a changed hyper-parameter reruns exactly its jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from igr.families import get_family
+from igr.pipeline import paths
+
+#: Cluster keys of a rule's config block -> resource names of the SLURM executor plugin.
+SLURM_RESOURCE_NAMES = {
+    "gpus": "gpu",
+    "gpu_model": "gpu_model",
+    "slurm_partition": "slurm_partition",
+    "constraint": "constraint",
+    "slurm_extra": "slurm_extra",
+}
+
+
+def cli_options(settings: Mapping[str, Any]) -> str:
+    """``{'num_steps': 200}`` -> ``--num-steps 200``, keys sorted (deterministic params)."""
+    return " ".join(f"--{key.replace('_', '-')} {settings[key]}" for key in sorted(settings))
+
+
+class Pipeline:
+    """The params, inputs, grids and outputs of every stage for one config."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+
+    # ------------------------------------------------------------------ resources
+
+    def rule_resource(self, rule_name: str, key: str):
+        """``resources.<rule>.<key>`` of the config, else ``resources.default.<key>``."""
+        resources = self.config["resources"]
+        return resources.get(rule_name, {}).get(key, resources["default"][key])
+
+    def rule_resources(self, rule_name: str) -> dict[str, Any]:
+        """The ``resources:`` of a rule's jobs: always ``mem_mb`` and ``runtime`` (minutes);
+        the SLURM requests of :data:`SLURM_RESOURCE_NAMES` only when set (``gpus`` >= 1,
+        other keys not null), so an unset partition keeps the profile's default-resources.
+        """
+        resources = {
+            "mem_mb": self.rule_resource(rule_name, "mem_mb"),
+            "runtime": self.rule_resource(rule_name, "runtime"),
+        }
+        for key, name in SLURM_RESOURCE_NAMES.items():
+            value = self.rule_resource(rule_name, key)
+            if value is not None and value != 0:
+                resources[name] = value
+        if "gpu" not in resources:
+            resources.pop("gpu_model", None)
+        return resources
+
+    # ------------------------------------------------------------------ priors
+
+    def prior_paths(self) -> list[str]:
+        """Prior files of every family and K the ``priors`` section asks for."""
+        section = self.config["priors"]
+        return [
+            paths.prior_path(family, k)
+            for k in sorted(section["num_categories"])
+            for family in section["families"]
+        ]
+
+    def prior_options(self, family: str) -> str:
+        """Options of ``igr learn-prior``: the settings of the family's prior family
+        (``priors.igr_i`` for IGR-Planar, spec 1.4; none for GS)."""
+        section = self.config["priors"].get(get_family(family).prior_family)
+        return cli_options(section) if section else ""
+
+    def priors_outputs(self) -> list[str]:
+        return self.prior_paths() + [paths.PRIORS_TABLE, paths.PRIORS_FIGURE]
+
+    # ------------------------------------------------------------------ simplex proximity
+
+    def simplex_proximity_prior_inputs(self) -> dict[str, str]:
+        """The IGR-I prior file the simplex-proximity job reads (if IGR-I is compared)."""
+        section = self.config["simplex_proximity"]
+        if "igr_i" in section["families"]:
+            return {"igr_i_prior": paths.prior_path("igr_i", section["num_categories"])}
+        return {}
+
+    def simplex_proximity_options(self) -> str:
+        section = self.config["simplex_proximity"]
+        options = (
+            f"--families {' '.join(section['families'])}"
+            f" --num-categories {section['num_categories']}"
+            f" --temperatures {' '.join(map(str, section['temperatures']))}"
+            f" --num-samples {section['num_samples']} --seed {section['seed']}"
+        )
+        prior = self.simplex_proximity_prior_inputs()
+        return options + (f" --igr-i-prior {prior['igr_i_prior']}" if prior else "")
+
+    def simplex_proximity_outputs(self) -> list[str]:
+        return [
+            paths.SIMPLEX_PROXIMITY_TABLE,
+            paths.SIMPLEX_PROXIMITY_FIGURE,
+            paths.SIMPLEX_PROXIMITY_CLAIMS,
+        ]
+
+    # ------------------------------------------------------------------ approximations
+
+    def approximation_targets(self) -> list[str]:
+        """Target names of the config, sorted (deterministic)."""
+        return sorted(self.config["approximations"]["targets"])
+
+    def approximation_paths(self) -> list[str]:
+        return [paths.APPROXIMATION.format(target=t) for t in self.approximation_targets()]
+
+    def approximation_target_options(self, target: str) -> str:
+        """``--parameter key=value`` for each parameter of ``target`` (keys sorted)."""
+        parameters = self.config["approximations"]["targets"][target]
+
+        def text(value):
+            return ",".join(map(str, value)) if isinstance(value, list) else value
+
+        return " ".join(f"--parameter {key}={text(parameters[key])}" for key in sorted(parameters))
+
+    def approximation_fit_options(self) -> str:
+        """Fit settings shared by every target, as ``igr approximate`` options."""
+        section = self.config["approximations"]
+        gs, sb = section["gs"], section["igr_sb"]
+        return cli_options(
+            {
+                "num_steps": section["num_steps"],
+                "samples_per_step": section["samples_per_step"],
+                "learning_rate": section["learning_rate"],
+                "eval_samples": section["eval_samples"],
+                "seed": section["seed"],
+                "gs_num_categories": " ".join(map(str, sorted(gs["num_categories"]))),
+                "gs_temperature": gs["temperature"],
+                "igr_sb_max_categories": sb["max_categories"],
+                "igr_sb_temperature": sb["temperature"],
+                "igr_sb_threshold": sb["threshold"],
+                "igr_sb_quantile": sb["quantile"],
+            }
+        )
+
+    def approximations_outputs(self) -> list[str]:
+        return [paths.APPROXIMATIONS_TABLE, paths.APPROXIMATIONS_FIGURE, paths.APPROXIMATIONS_CLAIM]
+
+    # ------------------------------------------------------------------ vae
+
+    def vae_grids(self) -> list[dict[str, list]]:
+        """The main grid of the ``vae`` section, then its ``extra_grids`` (seeds default)."""
+        section = self.config["vae"]
+        main = {key: section[key] for key in ("datasets", "architectures", "families", "seeds")}
+        extras = [{"seeds": section["seeds"], **grid} for grid in section.get("extra_grids", [])]
+        return [main] + extras
+
+    def vae_families(self) -> list[str]:
+        """Every family that some grid trains, in first-seen order."""
+        return list(dict.fromkeys(f for grid in self.vae_grids() for f in grid["families"]))
+
+    def vae_grid(self) -> list[dict[str, Any]]:
+        """Every (dataset, architecture, family, seed) of the ``vae`` grids, each once."""
+        runs: dict[tuple, dict[str, Any]] = {}
+        for grid in self.vae_grids():
+            for d in grid["datasets"]:
+                for a in grid["architectures"]:
+                    for f in grid["families"]:
+                        for s in grid["seeds"]:
+                            run = dict(dataset=d, architecture=a, family=f, seed=s)
+                            runs[tuple(run.values())] = run
+        return list(runs.values())
+
+    def vae_num_categories(self, family: str) -> int:
+        """K of a family's VAE: the truncation's K_max for a truncated family."""
+        section = self.config["vae"]
+        if get_family(family).truncated:
+            return section["truncation"]["max_categories"]
+        return section["num_categories"]
+
+    def vae_run_files(self, name: str) -> list[str]:
+        return [f"{paths.VAE_RUN.format(**run)}/{name}" for run in self.vae_grid()]
+
+    def vae_outputs(self) -> list[str]:
+        """Everything the VAE stage contributes to ``rule all`` (nothing without a grid)."""
+        if not self.vae_grid():
+            return []
+        return [
+            paths.VAE_TABLE,
+            paths.VAE_TABLE_MD,
+            paths.VAE_TABLE_TEX,
+            paths.VAE_CLAIMS,
+            paths.VAE_ELBO_FIGURE,
+            paths.VAE_DISTANCE_FIGURE,
+            paths.VAE_VANISHED_FIGURE,
+        ]
+
+    def vae_prior(self, family: str) -> str:
+        """The priors-stage file a family's VAE reads (registry: its prior file, at its K)."""
+        return paths.prior_path(get_family(family).prior_file, self.vae_num_categories(family))
+
+    def vae_train_options(self, family: str) -> str:
+        """Hyper-parameters of one training job (deterministic, sorted)."""
+        section = self.config["vae"]
+        record = get_family(family)
+        settings = {
+            "temperature": section["temperatures"][family],
+            "num_variables": section["num_variables"],
+            "num_categories": self.vae_num_categories(family),
+            "epochs": section["epochs"],
+            "batch_size": section["batch_size"],
+            "learning_rate": section["learning_rate"],
+            "checkpoint_every": section["checkpoint_every"],
+            "eval_every": section["eval_every"],
+            "eval_examples": section["eval_examples"],
+        }
+        if record.planar:
+            settings["planar_layers"] = section["planar_layers"]
+        if record.truncated:
+            settings["threshold"] = section["truncation"]["threshold"]
+            settings["quantile"] = section["truncation"]["quantile"]
+        return cli_options(settings) + (" --jit" if section["jit_compile"] else "")
+
+    def vae_evaluate_options(self) -> str:
+        return cli_options(self.config["vae"]["evaluation"])
+
+    # ------------------------------------------------------------------ sop
+
+    def sop_run_files(self, name: str) -> list[str]:
+        """``name`` in the run folder of every (family, seed) of the config, sorted."""
+        section = self.config["sop"]
+        return [
+            f"{paths.SOP_RUN.format(dataset=section['dataset'], family=family, seed=seed)}/{name}"
+            for family in sorted(section["families"])
+            for seed in sorted(section["seeds"])
+        ]
+
+    def sop_outputs(self) -> list[str]:
+        return [paths.SOP_TABLE, paths.SOP_FIGURE, paths.SOP_CLAIM]
+
+    def sop_train_options(self, family: str) -> str:
+        """Hyper-parameters of ``igr sop train`` for one family (temperature per family)."""
+        section = self.config["sop"]
+        schedule = section["learning_rate"]
+        return cli_options(
+            {
+                "temperature": section["temperatures"][family],
+                "hidden_units": section["hidden_units"],
+                "planar_layers": section["planar_layers"],
+                "epochs": section["epochs"],
+                "batch_size": section["batch_size"],
+                "learning_rate": schedule["initial"],
+                "learning_rate_decay": schedule["decay"],
+                "learning_rate_floor": schedule["floor"],
+                "checkpoint_every": section["checkpoint_every"],
+            }
+        )
+
+    def sop_evaluate_options(self) -> str:
+        """Evaluation options of ``igr sop train --evaluation-output``."""
+        section = self.config["sop"]
+        return cli_options(
+            {
+                "num_samples": section["test_samples"],
+                "eval_batch_size": section["eval_batch_size"],
+                "eval_examples": section["eval_examples"],
+                "num_predictions": section["num_predictions"],
+            }
+        )
+
+    # ------------------------------------------------------------------ all
+
+    def all_outputs(self) -> list[str]:
+        """Every target of ``rule all``."""
+        return (
+            self.priors_outputs()
+            + self.simplex_proximity_outputs()
+            + self.vae_outputs()
+            + self.approximations_outputs()
+            + self.sop_outputs()
+        )

@@ -1,0 +1,58 @@
+"""igr.pipeline.workflow.Pipeline: the params, inputs and grids the rules pass on (no Snakemake)."""
+
+from __future__ import annotations
+
+import yaml
+
+from igr.pipeline.workflow import Pipeline, cli_options
+from tests.config_cases import DEFAULT, REPO_ROOT, with_change
+
+PAPER = yaml.safe_load((REPO_ROOT / "config" / "paper.yaml").read_text())
+
+
+def _merged(base: dict, update: dict) -> dict:
+    merged = dict(base)
+    for key, value in update.items():
+        merged[key] = _merged(base.get(key, {}), value) if isinstance(value, dict) else value
+    return merged
+
+
+def test_options_are_sorted_and_deterministic():
+    assert cli_options({"num_steps": 200, "learning_rate": 0.05}) == "--learning-rate 0.05 --num-steps 200"
+
+
+def test_prior_files_and_options_follow_the_registry():
+    pipeline = Pipeline(with_change("vae.truncation.max_categories", 50))
+    assert pipeline.prior_options("igr_planar") == pipeline.prior_options("igr_i") == "--scale 1.0"
+    assert pipeline.prior_options("gs") == ""
+    assert "--fit-temperature 0.01" in pipeline.prior_options("igr_sb")
+    assert pipeline.vae_prior("igr_planar") == "results/priors/igr_planar_K10.json"
+    assert pipeline.vae_prior("igr_sb_trunc") == "results/priors/igr_sb_K50.json"
+
+
+def test_family_specific_training_options():
+    pipeline = Pipeline(DEFAULT)
+    planar = pipeline.vae_train_options("igr_planar")
+    assert "--planar-layers 2" in planar and "--threshold" not in planar
+    truncated = pipeline.vae_train_options("igr_sb_trunc")
+    assert "--threshold 0.9" in truncated and "--quantile 0.75" in truncated
+    assert "--planar-layers" not in pipeline.vae_train_options("igr_i")
+    assert pipeline.vae_train_options("igr_i").endswith("--temperature 0.5")
+    assert " --jit" in Pipeline(with_change("vae.jit_compile", True)).vae_train_options("gs")
+
+
+def test_grids_and_resources():
+    from snakemake.utils import validate  # fills in the schema's defaults, as the Snakefile
+
+    config = _merged(DEFAULT, PAPER)
+    validate(config, str(REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+    pipeline = Pipeline(config)
+    runs = pipeline.vae_grid()
+    assert len(runs) == 3 * 2 * 4 * 5 + 2 * 5  # main grid + CelebA extra grid
+    assert len({tuple(r.values()) for r in runs}) == len(runs)
+    assert pipeline.rule_resources("train_vae")["slurm_extra"] == "--requeue"
+    assert pipeline.rule_resources("train_vae")["gpu"] == 1
+    assert "gpu" not in pipeline.rule_resources("learn_prior")
+    assert Pipeline(DEFAULT).simplex_proximity_options().endswith(
+        "--igr-i-prior results/priors/igr_i_K50.json"
+    )

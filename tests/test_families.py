@@ -1,0 +1,81 @@
+"""The family registry (igr.families) is the one list: every other list must agree."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from igr.families import FAMILIES, families_of_stage, get_family
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = yaml.safe_load((REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+
+
+def _property(*keys):
+    node = SCHEMA["properties"]
+    for key in keys[:-1]:
+        node = node[key]["properties"]
+    return node[keys[-1]]
+
+
+def test_schema_enums_and_temperature_keys_are_the_registry_lists():
+    assert tuple(SCHEMA["$defs"]["family"]["enum"]) == families_of_stage("priors")
+    assert tuple(SCHEMA["$defs"]["family"]["enum"]) == families_of_stage("sop")
+    assert tuple(_property("priors", "families")["default"]) == families_of_stage("priors")
+    assert tuple(_property("simplex_proximity", "families")["items"]["enum"]) == families_of_stage(
+        "simplex_proximity"
+    )
+    vae_items = _property("vae", "families")["items"]["enum"]
+    assert tuple(vae_items) == families_of_stage("vae")
+    grid = _property("vae", "extra_grids")["items"]["properties"]["families"]["items"]["enum"]
+    assert tuple(grid) == families_of_stage("vae")
+    assert tuple(_property("vae", "temperatures")["properties"]) == families_of_stage("vae")
+    assert tuple(_property("sop", "temperatures")["properties"]) == families_of_stage("sop")
+
+
+def test_python_lists_come_from_the_registry():
+    from igr.experiments import priors, simplex_proximity, sop, vae
+    from igr.experiments._common import FAMILY_SEED_OFFSETS
+    from igr.models.latent import LATENT_FAMILIES
+    from igr.models.sop import SOP_FAMILIES
+    from igr.reporting import figures, vae_summary
+    from igr.reporting import sop as sop_report
+
+    assert LATENT_FAMILIES == vae.FAMILIES == vae_summary.FAMILY_ORDER == families_of_stage("vae")
+    assert SOP_FAMILIES == sop.SOP_FAMILIES == sop_report.FAMILY_ORDER == families_of_stage("sop")
+    assert priors.FAMILIES == families_of_stage("priors")
+    assert simplex_proximity.FAMILIES == families_of_stage("simplex_proximity")
+    assert FAMILY_SEED_OFFSETS == {name: f.seed_offset for name, f in FAMILIES.items()}
+    assert len(set(FAMILY_SEED_OFFSETS.values())) == len(FAMILIES)  # independent streams
+    assert figures.FAMILY_COLORS == {name: f.colour for name, f in FAMILIES.items()}
+    assert vae_summary.LABELS == {name: FAMILIES[name].label for name in families_of_stage("vae")}
+
+
+def test_no_family_list_is_written_out_in_the_rules():
+    """Wildcard constraints take the registry's lists (igr.families.wildcard_pattern)."""
+    written_out = re.compile(r"\bgs\|igr_i")
+    for path in [REPO_ROOT / "Snakefile", *(REPO_ROOT / "rules").glob("*.smk")]:
+        assert not written_out.search(path.read_text()), path
+
+
+def test_family_facts():
+    assert get_family("igr_planar").prior_family == "igr_i"  # spec 1.4
+    assert get_family("igr_planar").prior_file == "igr_planar"
+    assert get_family("igr_sb_trunc").prior_file == "igr_sb" and get_family("igr_sb_trunc").truncated
+    assert [n for n, f in FAMILIES.items() if f.exact_argmax] == ["gs", "igr_i"]
+    assert get_family("gs").prior_length(10) == 10 and get_family("igr_sb").prior_length(10) == 9
+
+
+def test_registry_and_pipeline_import_neither_tensorflow_nor_snakemake():
+    code = (
+        "import sys, igr.pipeline, igr.pipeline.config, igr.pipeline.data, "
+        "igr.pipeline.paths, igr.pipeline.workflow, igr.families; "
+        "print(sorted(m for m in ('tensorflow', 'snakemake') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
