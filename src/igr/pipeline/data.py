@@ -15,14 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from igr.data.paths import DATA_DIR_ENV_VAR, resolve_data_dir
+from igr.data.paths import DATA_DIR_ENV_VAR, DEFAULT_DATA_DIR
 from igr.data.registry import get_spec
 
 
 def pipeline_data_dir(config: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> Path:
     """``data.dir`` of the config, else ``$IGR_DATA_DIR``, else ``resources/data``, absolute.
 
-    The same order as ``igr data`` (:func:`igr.data.paths.resolve_data_dir`).
+    The same order as ``igr data`` (:func:`igr.data.paths.resolve_data_dir`), with the
+    environment passed in (``environ``) so that it can be tested.
     """
     explicit = config.get("data", {}).get("dir")
     if explicit:
@@ -30,7 +31,7 @@ def pipeline_data_dir(config: Mapping[str, Any], environ: Mapping[str, str] = os
     from_env = environ.get(DATA_DIR_ENV_VAR, "")
     if from_env:
         return Path(from_env).expanduser().absolute()
-    return resolve_data_dir(None).absolute()
+    return DEFAULT_DATA_DIR.absolute()
 
 
 def dataset_identity(dataset: str) -> str:
