@@ -3,6 +3,7 @@ states (the trainer's pause hook, never a sleep), settings-bound resume, NaN sto
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -141,19 +142,11 @@ def test_changed_settings_start_fresh_and_more_epochs_resume(prior_files, tmp_pa
     assert history["loss"].iloc[-1] != reference[1]["loss"].iloc[-1]
     stale = list(tmp_path.glob("run.stale-*"))
     assert len(stale) == 1 and (stale[0] / "checkpoints" / "checkpoint").exists()
-    # A new prior content (same path) is another run too.
-    prior = tmp_path / "prior.json"
-    prior_record = json.loads(prior_files["igr_i"].read_text())
-    prior.write_text(json.dumps(prior_record))
-    command = _command(prior_files, tmp_path)
-    command[command.index("--prior") + 1] = str(prior)
-    assert _run(command).returncode == 0
-    prior_record["scale"] = [1.5] * len(prior_record["scale"])
-    prior.write_text(json.dumps(prior_record))
-    again = _run(command)
-    assert again.returncode == 0, again.stderr
-    assert "prior_sha256" in again.stderr and "starting fresh" in again.stderr
-    assert len(list(tmp_path.glob("run.stale-*"))) == 1
+    # The prior enters the fingerprint by its content, not its path.
+    assert record["fingerprint_settings"]["prior_sha256"] == hashlib.sha256(
+        prior_files["igr_i"].read_bytes()
+    ).hexdigest()
+    assert str(prior_files["igr_i"]) not in json.dumps(record["fingerprint_settings"])
 
 
 def test_evaluate_refuses_a_record_whose_run_folder_was_retrained(prior_files, tmp_path):
