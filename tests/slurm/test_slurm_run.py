@@ -294,8 +294,9 @@ def test_cluster_results_equal_a_local_run(slurm_run, local_reference_run):
     assert differences == [], differences[:20]
 
 
+@pytest.mark.parametrize("attempt", range(int(os.environ.get("IGR_TEST_REPEAT", "1"))))
 def test_interrupted_training_resumes_from_its_checkpoint(slurm_cluster, slurm_run, tmp_path,
-                                                          record_property):
+                                                          record_property, attempt):
     """Training jobs of the finished run, retrained with more epochs and paused mid-run at
     a known step after their checkpoints (IGR_TEST_PAUSE_AT): one cancelled and rerun by the
     user's command, one requeued by SLURM within the run. Both resume."""

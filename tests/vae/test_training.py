@@ -88,7 +88,14 @@ def _assert_identical(folder: Path, reference):
     return record
 
 
-def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted_run(prior_files, tmp_path, reference):
+#: IGR_TEST_REPEAT=10 runs the interruption tests ten times in a row (they must never flake).
+REPEAT = range(int(os.environ.get("IGR_TEST_REPEAT", "1")))
+
+
+@pytest.mark.parametrize("attempt", REPEAT)
+def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted_run(
+    prior_files, tmp_path, reference, attempt
+):
     killed = _signal_at(_command(prior_files, tmp_path), tmp_path, f"step:{MID_EPOCH_STEP}",
                         signal.SIGKILL)
     assert killed.returncode == -signal.SIGKILL
@@ -109,8 +116,9 @@ def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted_run(prior_files, tmp
         pytest.param("final-write", EPOCHS * STEPS_PER_EPOCH, id="final-write"),
     ],
 )
+@pytest.mark.parametrize("attempt", REPEAT)
 def test_sigterm_saves_a_checkpoint_exits_75_and_resumes_identically(
-    prior_files, tmp_path, reference, pause_at, checkpoint_step
+    prior_files, tmp_path, reference, pause_at, checkpoint_step, attempt
 ):
     stopped = _signal_at(_command(prior_files, tmp_path), tmp_path, pause_at, signal.SIGTERM)
     assert stopped.returncode == EXIT_PREEMPTED, stopped.stderr
