@@ -13,6 +13,7 @@ from igr.pipeline.config import config_problems
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
 DEFAULT = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+PAPER = yaml.safe_load((REPO_ROOT / "config" / "paper.yaml").read_text())
 
 
 def with_change(dotted_key: str, value, config: dict = DEFAULT) -> dict:

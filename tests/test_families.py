@@ -70,10 +70,12 @@ def test_family_facts():
     assert get_family("gs").prior_length(10) == 10 and get_family("igr_sb").prior_length(10) == 9
 
 
-def test_registry_and_pipeline_import_neither_tensorflow_nor_snakemake():
+def test_tf_free_modules_import_neither_tensorflow_nor_snakemake():
+    """The registry, the pipeline logic, run folders, SIGTERM handling and input checks."""
     code = (
         "import sys, igr.pipeline, igr.pipeline.config, igr.pipeline.data, "
-        "igr.pipeline.paths, igr.pipeline.workflow, igr.families; "
+        "igr.pipeline.paths, igr.pipeline.workflow, igr.families, igr.training.run_folder, "
+        "igr.training.preemption, igr.experiments._inputs; "
         "print(sorted(m for m in ('tensorflow', 'snakemake') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

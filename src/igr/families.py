@@ -87,14 +87,3 @@ def wildcard_pattern(stage: str) -> str:
 def family_label(name: str) -> str:
     """Display name (``igr_i`` -> ``IGR-I``); an unknown name is shown as it is."""
     return FAMILIES[name].label if name in FAMILIES else name
-
-
-def family_colour(name: str) -> str | None:
-    """The one colour of a family in every figure (None for an unknown name)."""
-    return FAMILIES[name].colour if name in FAMILIES else None
-
-
-def family_order(name: str) -> int:
-    """Position of a family in tables and figures (registry order; unknown names last)."""
-    names = list(FAMILIES)
-    return names.index(name) if name in names else len(names)

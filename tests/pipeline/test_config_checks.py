@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
 import pytest
-import yaml
 
 from igr.pipeline.config import config_problems, duplicate_key_problems, schema_problems
 from igr.pipeline.data import dataset_identity, pipeline_data_dir
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = yaml.safe_load((REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
-DEFAULT = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
-PAPER = yaml.safe_load((REPO_ROOT / "config" / "paper.yaml").read_text())
-
-
-def _with(dotted_key: str, value, config=DEFAULT) -> dict:
-    changed = copy.deepcopy(config)
-    *parents, last = dotted_key.split(".")
-    section = changed
-    for name in parents:
-        section = section.setdefault(name, {})
-    section[last] = value
-    return changed
+from tests.config_cases import DEFAULT, PAPER, REPO_ROOT, SCHEMA
+from tests.config_cases import with_change as _with
 
 
 @pytest.mark.parametrize("config", [DEFAULT, PAPER], ids=["default", "paper"])

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import yaml
-
 from igr.pipeline.workflow import Pipeline, cli_options
-from tests.config_cases import DEFAULT, REPO_ROOT, with_change
-
-PAPER = yaml.safe_load((REPO_ROOT / "config" / "paper.yaml").read_text())
+from tests.config_cases import DEFAULT, PAPER, REPO_ROOT, with_change
 
 
 def _merged(base: dict, update: dict) -> dict:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -125,14 +123,3 @@ def test_evaluation_refuses_a_run_folder_of_another_fingerprint(tmp_path):
         check_run_matches(run, first.fingerprint, "train.json")
     with pytest.raises(InputError, match="holds no fingerprinted checkpoint"):
         check_run_matches(tmp_path / "missing", first.fingerprint, "train.json")
-
-
-def test_run_folder_and_preemption_modules_import_no_tensorflow():
-    code = (
-        "import sys, igr.training.run_folder, igr.training.preemption, igr.pipeline.config, "
-        "igr.pipeline.data, igr.families, igr.experiments._inputs; "
-        "print('tensorflow' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"

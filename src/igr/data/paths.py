@@ -9,6 +9,7 @@ folder below it (``mnist/``, ``fashion-mnist/``, ``omniglot/``, ``celeba/``).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 #: Environment variable that points at the data directory.
@@ -18,11 +19,16 @@ DATA_DIR_ENV_VAR = "IGR_DATA_DIR"
 DEFAULT_DATA_DIR = Path("resources") / "data"
 
 
-def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Return the data directory: ``explicit`` > ``$IGR_DATA_DIR`` > ``resources/data``."""
+def resolve_data_dir(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """Return the data directory: ``explicit`` > ``$IGR_DATA_DIR`` > ``resources/data``.
+
+    ``environ`` (default: the process environment) is where ``IGR_DATA_DIR`` is looked up.
+    """
     if explicit not in (None, ""):
         return Path(explicit).expanduser()
-    from_env = os.environ.get(DATA_DIR_ENV_VAR, "")
+    from_env = (os.environ if environ is None else environ).get(DATA_DIR_ENV_VAR, "")
     if from_env:
         return Path(from_env).expanduser()
     return DEFAULT_DATA_DIR

@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 
 from igr.data.registry import DATASETS
-from igr.errors import InputError
 from igr.experiments._common import (
     configure_threads,
     non_negative_int,
@@ -86,13 +85,13 @@ def build_model(settings: dict[str, Any], image_shape):
     )
 
 
-def run_fingerprint_settings(settings: dict[str, Any], data_sha256: str) -> dict[str, Any]:
-    """What defines a SOP run's result: its settings but the epochs, and the data."""
-    import os
+def run_fingerprint_settings(settings: dict[str, Any], data_id: dict[str, str]) -> dict[str, Any]:
+    """What defines a SOP run's result: its settings but the epochs, the data, code options."""
+    from igr.training.run_folder import code_options
 
     fingerprint = {"stage": "sop", **{k: v for k, v in settings.items() if k != "epochs"}}
-    fingerprint["data"] = {"dataset": settings["dataset"], "sha256_of_arrays": data_sha256}
-    fingerprint["code"] = {"IGR_XLA": os.environ.get("IGR_XLA", "1")}
+    fingerprint["data"] = data_id
+    fingerprint["code"] = code_options()
     return fingerprint
 
 
@@ -106,11 +105,11 @@ def train(
     from igr.data import InputPipeline
     from igr.models.sop import split_halves, step_decay_schedule
     from igr.training import Trainer
-    from igr.training.run_folder import prepare_run_folder, sha256_of_arrays
+    from igr.training.run_folder import data_identity, prepare_run_folder
 
     data = load_data(settings["dataset"], data_dir)
     fingerprint_settings = run_fingerprint_settings(
-        settings, sha256_of_arrays(data.x_train, data.x_test)
+        settings, data_identity(settings["dataset"], data)
     )
     start = prepare_run_folder(run_dir, fingerprint_settings, settings["epochs"])
     print(f"igr sop train: {start.describe()}", file=sys.stderr)
@@ -176,17 +175,14 @@ def evaluate(
     from igr.data.pipeline import evaluation_batches
     from igr.models.sop import split_halves
 
-    from igr.training.run_folder import check_run_matches, sha256_of_arrays
+    from igr.training.run_folder import check_run_matches, check_same_data
 
     settings = record["settings"]
     check_run_matches(record["run_dir"], record["fingerprint"], "the train record")
     data = load_data(settings["dataset"], data_dir)
-    trained_on = record["fingerprint_settings"]["data"]["sha256_of_arrays"]
-    if sha256_of_arrays(data.x_train, data.x_test) != trained_on:
-        raise InputError(
-            f"the {settings['dataset']} data found now differs from the data the run was "
-            f"trained on (sha256 of the arrays {trained_on[:12]})"
-        )
+    check_same_data(
+        "the train record", record["fingerprint_settings"]["data"], settings["dataset"], data
+    )
     model = build_model(settings, data.x_train.shape[1:])
     tf.train.Checkpoint(model=model).restore(record["checkpoint"]).expect_partial()
     images = data.x_test[:eval_examples] if eval_examples else data.x_test
@@ -268,27 +264,16 @@ def _train_command(args: argparse.Namespace) -> int:
         f" (epoch {args.epochs}), resumed from epoch {record['resumed_from_epoch']}"
     )
     if preemption.stop_requested():
-        return _preempted()
+        return preemption.preempted_after_training("igr sop train")
     if args.evaluation_output is not None:
         _evaluate_and_write(record, args, args.evaluation_output)
     if preemption.stop_requested():
-        return _preempted()
+        return preemption.preempted_after_training("igr sop train")
     preemption.pause_point("final-write", args.run_dir)
     write_json_atomic(args.output, record)
     if preemption.stop_requested():
-        return _preempted()
+        return preemption.preempted_after_training("igr sop train")
     return 0
-
-
-def _preempted() -> int:
-    from igr.training import EXIT_PREEMPTED
-
-    print(
-        "igr sop train: SIGTERM received: the checkpoint of the finished training is saved; "
-        "rerun to resume",
-        file=sys.stderr,
-    )
-    return EXIT_PREEMPTED
 
 
 def _evaluate_and_write(record: dict[str, Any], args: argparse.Namespace, output: Path) -> None:

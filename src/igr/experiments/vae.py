@@ -24,7 +24,6 @@ Training: Adam (tf-keras, beta1 0.9, beta2 0.999, eps 1e-7) on all variables, lo
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -34,7 +33,7 @@ import numpy as np
 
 from igr.data.registry import DATASETS
 from igr.errors import InputError
-from igr.families import families_of_stage
+from igr.families import families_of_stage, get_family
 from igr.experiments._common import configure_threads, positive_float, positive_int
 from igr.experiments._inputs import (
     check_output_path,
@@ -118,14 +117,6 @@ def elbo_evaluator(model, batch_size: int, seed: int):
     return evaluate
 
 
-def data_identity(dataset: str, data) -> dict[str, str]:
-    """What the run trained on, independent of where the files live: the dataset's name and
-    the sha256 of its preprocessed train and test images."""
-    from igr.training.run_folder import sha256_of_arrays
-
-    return {"dataset": dataset, "sha256_of_arrays": sha256_of_arrays(data.x_train, data.x_test)}
-
-
 def run_fingerprint_settings(
     args: argparse.Namespace, settings: dict[str, Any], prior_sha256: str, data_id: dict
 ) -> dict[str, Any]:
@@ -133,6 +124,8 @@ def run_fingerprint_settings(
 
     Left out: epochs (more epochs extend a run), checkpoint cadence, threads and paths.
     """
+    from igr.training.run_folder import code_options
+
     return {
         "stage": "vae",
         "model": settings,
@@ -145,7 +138,7 @@ def run_fingerprint_settings(
         },
         "prior_sha256": prior_sha256,
         "data": data_id,
-        "code": {"jit_compile": bool(args.jit), "IGR_XLA": os.environ.get("IGR_XLA", "1")},
+        "code": {"jit_compile": bool(args.jit), **code_options()},
         "debug_nan_at_step": args.debug_nan_at_step,
     }
 
@@ -158,17 +151,6 @@ def _check_train_inputs(args: argparse.Namespace) -> dict[str, Any]:
     return read_prior_file(args.prior, args.family, args.num_categories, args.num_variables)
 
 
-def _preempted(command: str) -> int:
-    from igr.training import EXIT_PREEMPTED
-
-    print(
-        f"{command}: SIGTERM received: the checkpoint of the finished training is saved; "
-        "rerun to resume",
-        file=sys.stderr,
-    )
-    return EXIT_PREEMPTED
-
-
 def train(args: argparse.Namespace) -> int:
     """``igr vae train``: SIGTERM at any point after start-up exits 75 (see preemption)."""
     from igr.training import preemption
@@ -179,7 +161,7 @@ def train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from igr.training import preemption
-    from igr.training.run_folder import prepare_run_folder, sha256_of_file
+    from igr.training.run_folder import data_identity, prepare_run_folder, sha256_of_file
 
     prior = _check_train_inputs(args)
     prior_sha256 = sha256_of_file(args.prior)
@@ -250,7 +232,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"igr vae train: {stop}", file=sys.stderr)
         return EXIT_DIVERGED
     if preemption.stop_requested():
-        return _preempted("igr vae train")
+        return preemption.preempted_after_training("igr vae train")
     last = result.history[-1]
     record = {
         "settings": settings,
@@ -278,12 +260,12 @@ def _train(args: argparse.Namespace) -> int:
             shutil.copyfile(trainer.history_path, temporary)
     write_json_atomic(args.output, record)
     if preemption.stop_requested():
-        return _preempted("igr vae train")
+        return preemption.preempted_after_training("igr vae train")
     return 0
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from igr.training.run_folder import check_run_matches, sha256_of_file
+    from igr.training.run_folder import check_run_matches, check_same_data, sha256_of_file
 
     check_output_path(args.output, "--output")
     record = read_train_record(args.train_record)
@@ -306,12 +288,9 @@ def evaluate(args: argparse.Namespace) -> int:
 
     configure_threads(args.threads)
     data = load_data(settings["dataset"], args.data_dir)
-    trained_on = record["fingerprint_settings"]["data"]
-    if data_identity(settings["dataset"], data) != trained_on:
-        raise InputError(
-            f"{args.train_record}: the {settings['dataset']} data found now differs from the "
-            f"data it was trained on (sha256 of the arrays {trained_on['sha256_of_arrays'][:12]})"
-        )
+    check_same_data(
+        str(args.train_record), record["fingerprint_settings"]["data"], settings["dataset"], data
+    )
     model = build_model(settings, prior, data.x_train.shape[1:])
     tf.train.Checkpoint(model=model).restore(record["checkpoint"]).expect_partial()
     images = data.x_test[: args.eval_examples] if args.eval_examples else data.x_test
@@ -346,7 +325,7 @@ def evaluate(args: argparse.Namespace) -> int:
     subsample = rng.choice(
         distances_all, size=min(args.distance_subsample, distances_all.size), replace=False
     )
-    exact = settings["family"] in ("gs", "igr_i")
+    exact = get_family(settings["family"]).exact_argmax
     result = {
         "settings": settings,
         "fingerprint": record["fingerprint"],

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from igr.data.paths import DATA_DIR_ENV_VAR, DEFAULT_DATA_DIR
+from igr.data.paths import DATA_DIR_ENV_VAR, resolve_data_dir
 from igr.data.registry import get_spec
 
 
@@ -25,13 +25,7 @@ def pipeline_data_dir(config: Mapping[str, Any], environ: Mapping[str, str] = os
     The same order as ``igr data`` (:func:`igr.data.paths.resolve_data_dir`), with the
     environment passed in (``environ``) so that it can be tested.
     """
-    explicit = config.get("data", {}).get("dir")
-    if explicit:
-        return Path(explicit).expanduser().absolute()
-    from_env = environ.get(DATA_DIR_ENV_VAR, "")
-    if from_env:
-        return Path(from_env).expanduser().absolute()
-    return DEFAULT_DATA_DIR.absolute()
+    return resolve_data_dir(config.get("data", {}).get("dir"), environ).absolute()
 
 
 def dataset_identity(dataset: str) -> str:

@@ -26,6 +26,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+#: Exit status of a run stopped by SIGTERM after saving a checkpoint (EX_TEMPFAIL: rerun it).
+EXIT_PREEMPTED = 75
+
 PAUSE_AT_ENV_VAR = "IGR_TEST_PAUSE_AT"
 PAUSE_LIMIT_S = 120.0
 
@@ -40,6 +43,18 @@ def stop_requested() -> bool:
 def request_stop() -> None:
     """Do what SIGTERM does: ask the training to checkpoint and stop."""
     _state["requested"] = True
+
+
+def preempted_after_training(command: str) -> int:
+    """Report a SIGTERM that arrived after the training's last checkpoint; returns 75."""
+    import sys
+
+    print(
+        f"{command}: SIGTERM received: the checkpoint of the finished training is saved; "
+        "rerun to resume",
+        file=sys.stderr,
+    )
+    return EXIT_PREEMPTED
 
 
 def _on_sigterm(signum, frame) -> None:

@@ -65,6 +65,30 @@ def sha256_of_arrays(*arrays) -> str:
     return digest.hexdigest()
 
 
+def data_identity(dataset: str, data) -> dict[str, str]:
+    """What a run trained on, independent of where the files live: the dataset's name and the
+    sha256 of its preprocessed train and test images (``data.x_train``, ``data.x_test``)."""
+    return {"dataset": dataset, "sha256_of_arrays": sha256_of_arrays(data.x_train, data.x_test)}
+
+
+def code_options() -> dict[str, str]:
+    """Code switches that can change a run's numbers: ``IGR_XLA`` (the fused kernels)."""
+    import os
+
+    return {"IGR_XLA": os.environ.get("IGR_XLA", "1")}
+
+
+def check_same_data(record_name: str, trained_on: dict[str, str], dataset: str, data) -> None:
+    """Raise :class:`igr.errors.InputError` unless ``data`` is what the run trained on."""
+    from igr.errors import InputError
+
+    if data_identity(dataset, data) != trained_on:
+        raise InputError(
+            f"{record_name}: the {dataset} data found now differs from the data it was "
+            f"trained on (sha256 of the arrays {trained_on['sha256_of_arrays'][:12]})"
+        )
+
+
 @dataclass(frozen=True)
 class RunStart:
     """What :func:`prepare_run_folder` decided, for the job log and the run record."""

@@ -21,9 +21,7 @@ import tensorflow as tf
 
 from igr.io import write_csv_atomic
 from igr.training import preemption
-
-#: Exit status of a run stopped by SIGTERM after saving a checkpoint (EX_TEMPFAIL: rerun it).
-EXIT_PREEMPTED = 75
+from igr.training.preemption import EXIT_PREEMPTED  # noqa: F401 (re-exported)
 #: Exit status of a run stopped by a NaN or Inf (the last good checkpoint is kept).
 EXIT_DIVERGED = 3
 
