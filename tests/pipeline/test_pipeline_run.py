@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -177,7 +178,11 @@ def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
         assert caption_text in html, caption_text
 
     chromium = Path("/usr/bin/chromium")
-    assert chromium.exists(), "Chromium is needed (Debian package 'chromium'; .ci/run installs it)"
+    if not chromium.exists():
+        message = "Chromium is needed: apt-get install chromium (.ci/run installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
     probe = tmp_path / "report-probe.html"
     body_end = html.rfind("</body>")
     probe.write_text(html[:body_end] + RENDER_PROBE + html[body_end:], encoding="utf-8")
