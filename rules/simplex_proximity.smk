@@ -12,6 +12,24 @@ rule simplex_proximity:
             category="2. Simplex proximity",
             labels={"result": "distance summary"},
         ),
+    log:
+        paths.log_path("simplex_proximity", "simplex_proximity"),
+    conda:
+        CONDA_ENV
+    threads: pipeline.rule_resource("simplex_proximity", "threads")
+    resources:
+        **pipeline.rule_resources("simplex_proximity"),
+    params:
+        options=pipeline.simplex_proximity_options(),
+    shell:
+        "igr simplex-proximity {params.options} --threads {threads} --output-table {output.table}"
+        " > {log} 2>&1"
+
+
+rule summarize_simplex_proximity:
+    input:
+        table=paths.SIMPLEX_PROXIMITY_TABLE,
+    output:
         figure=report(
             paths.SIMPLEX_PROXIMITY_FIGURE,
             caption="../workflow/report/simplex_proximity_figure.rst",
@@ -25,14 +43,13 @@ rule simplex_proximity:
             labels={"result": "claim: IGR nearer the vertices"},
         ),
     log:
-        paths.log_path("simplex_proximity", "simplex_proximity"),
+        paths.log_path("summarize_simplex_proximity", "summary"),
+    localrule: True
     conda:
         CONDA_ENV
-    threads: pipeline.rule_resource("simplex_proximity", "threads")
+    threads: pipeline.rule_resource("summarize_simplex_proximity", "threads")
     resources:
-        **pipeline.rule_resources("simplex_proximity"),
-    params:
-        options=pipeline.simplex_proximity_options(),
+        **pipeline.rule_resources("summarize_simplex_proximity"),
     shell:
-        "igr simplex-proximity {params.options} --threads {threads} --output-table {output.table}"
-        " --output-figure {output.figure} --output-claims {output.claims} > {log} 2>&1"
+        "igr summarize-simplex-proximity {input.table} --output-figure {output.figure}"
+        " --output-claims {output.claims} > {log} 2>&1"

@@ -11,7 +11,8 @@ from scipy.stats import norm
 
 from igr.cli import main
 from igr.experiments._common import divergences_from_uniform
-from igr.experiments.priors import igr_i_uniform_loc, igr_sb_initial_loc, learn_prior
+from igr.experiments.priors import igr_i_uniform_loc, learn_prior
+from igr.models.relaxed import igr_sb_initial_loc
 
 
 @pytest.mark.parametrize("k", [2, 3, 10, 50])

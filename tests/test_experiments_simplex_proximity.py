@@ -52,28 +52,30 @@ def test_prior_for_another_k_is_rejected(igr_i_prior_file):
         load_igr_i_prior(igr_i_prior_file, 5)
 
 
-def test_command_writes_table_and_figure(tmp_path, igr_i_prior_file):
+def test_commands_write_table_then_figure_and_claim(tmp_path, igr_i_prior_file):
     table, figure = tmp_path / "out" / "d.csv", tmp_path / "out" / "d.png"
+    claims = tmp_path / "out" / "claims.md"
     assert main(["simplex-proximity", "--families", "gs", "igr_i", "--num-categories", "8",
                  "--temperatures", "0.1", "1.0", "--num-samples", "200", "--seed", "1",
-                 "--igr-i-prior", str(igr_i_prior_file), "--output-table", str(table),
-                 "--output-figure", str(figure)]) == 0
+                 "--igr-i-prior", str(igr_i_prior_file), "--output-table", str(table)]) == 0
     frame = pd.read_csv(table)
     assert list(frame.columns) == ["family", "temperature", "num_categories", "num_samples",
                                    "mean", "q25", "median", "q75"]
+    assert sorted(p.name for p in table.parent.iterdir()) == ["d.csv"]  # the experiment draws nothing
+    assert main(["summarize-simplex-proximity", str(table), "--output-figure", str(figure),
+                 "--output-claims", str(claims)]) == 0
     assert figure.read_bytes()[:4] == b"\x89PNG"
-    assert sorted(p.name for p in table.parent.iterdir()) == ["d.csv", "d.png"]
+    assert "K = 8, 200 samples per temperature" in claims.read_text()
 
 
 def test_command_rejects_non_positive_temperature(tmp_path):
     with pytest.raises(SystemExit):
         main(["simplex-proximity", "--families", "gs", "--num-categories", "8", "--temperatures", "0",
-              "--num-samples", "10", "--seed", "1", "--output-table", str(tmp_path / "t.csv"),
-              "--output-figure", str(tmp_path / "f.png")])
+              "--num-samples", "10", "--seed", "1", "--output-table", str(tmp_path / "t.csv")])
 
 
 def test_proximity_claim_verdicts():
-    from igr.experiments.simplex_proximity import proximity_claim
+    from igr.reporting.simplex_proximity import proximity_claim
 
     def table(igr_medians, gs_medians):
         rows = []

@@ -42,17 +42,18 @@ def test_python_lists_come_from_the_registry():
     from igr.experiments._common import FAMILY_SEED_OFFSETS
     from igr.models.latent import LATENT_FAMILIES
     from igr.models.sop import SOP_FAMILIES
-    from igr.reporting import figures, vae_summary
+    from igr.reporting import figures
+    from igr.reporting import vae as vae_report
     from igr.reporting import sop as sop_report
 
-    assert LATENT_FAMILIES == vae.FAMILIES == vae_summary.FAMILY_ORDER == families_of_stage("vae")
+    assert LATENT_FAMILIES == vae.FAMILIES == vae_report.FAMILY_ORDER == families_of_stage("vae")
     assert SOP_FAMILIES == sop.SOP_FAMILIES == sop_report.FAMILY_ORDER == families_of_stage("sop")
     assert priors.FAMILIES == families_of_stage("priors")
     assert simplex_proximity.FAMILIES == families_of_stage("simplex_proximity")
     assert FAMILY_SEED_OFFSETS == {name: f.seed_offset for name, f in FAMILIES.items()}
     assert len(set(FAMILY_SEED_OFFSETS.values())) == len(FAMILIES)  # independent streams
     assert figures.FAMILY_COLORS == {name: f.colour for name, f in FAMILIES.items()}
-    assert vae_summary.LABELS == {name: FAMILIES[name].label for name in families_of_stage("vae")}
+    assert vae_report.LABELS == {name: FAMILIES[name].label for name in families_of_stage("vae")}
 
 
 def test_no_family_list_is_written_out_in_the_rules():

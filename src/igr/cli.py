@@ -14,13 +14,19 @@ import sys
 from igr import __version__
 
 #: Modules that register a subcommand, in the order they appear in ``igr --help``.
+#: Each stage has an experiment module (it computes) and a reporting module (it summarises).
 STAGE_MODULES: tuple[str, ...] = (
     "igr.data.cli",
     "igr.experiments.priors",
+    "igr.reporting.priors",
     "igr.experiments.simplex_proximity",
+    "igr.reporting.simplex_proximity",
     "igr.experiments.approximations",
+    "igr.reporting.approximations",
     "igr.experiments.sop",
+    "igr.reporting.sop",
     "igr.experiments.vae",
+    "igr.reporting.vae",
 )
 
 

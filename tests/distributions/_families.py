@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from igr.distributions import IGRI, IGRSB, GumbelSoftmax, IGRPlanar
+from igr.models import relaxed
 
 F64 = tf.float64
 
@@ -19,19 +19,14 @@ def make(family, num_categories, temperature, seed=0):
     loc, scale = params(num_categories, seed)
     tau = tf.constant(temperature, F64)
     if family == "gs":
-        logits = tf.concat([loc, tf.zeros([1], F64)], 0)
-        return GumbelSoftmax(logits, tau)
-    if family == "igr_i":
-        return IGRI(loc, scale, tau)
-    if family == "igr_planar":
-        rng = np.random.default_rng(seed + 100)
-        u = tf.constant(rng.normal(0, 1, (2, num_categories - 1)), F64)
-        w = tf.constant(rng.normal(0, 1, (2, num_categories - 1)), F64)
-        b = tf.constant(rng.normal(0, 0.5, (2,)), F64)
-        return IGRPlanar(loc, scale, tau, u, w, b)
-    if family == "igr_sb":
-        return IGRSB(loc, scale, tau)
-    raise ValueError(family)
+        return relaxed.distribution(family, tau, logits=tf.concat([loc, tf.zeros([1], F64)], 0))
+    rng = np.random.default_rng(seed + 100)
+    flow = (
+        tf.constant(rng.normal(0, 1, (2, num_categories - 1)), F64),
+        tf.constant(rng.normal(0, 1, (2, num_categories - 1)), F64),
+        tf.constant(rng.normal(0, 0.5, (2,)), F64),
+    )
+    return relaxed.distribution(family, tau, loc=loc, scale=scale, flow=flow)
 
 
 FAMILIES = ("gs", "igr_i", "igr_planar", "igr_sb")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from igr.io import write_json_atomic
-from igr.reporting.vae_summary import (
+from igr.reporting.vae import (
     claims,
     latex_table,
     load_records,
@@ -57,7 +57,7 @@ def test_claim_inconclusive_within_noise_and_contradicted(tmp_path):
 def test_truncation_summary_reports_categories_selected_per_setting():
     import pandas as pd
 
-    from igr.reporting.vae_summary import truncation_summary, truncation_text
+    from igr.reporting.vae import truncation_summary, truncation_text
 
     def history(family, used, cap_hit):
         frame = pd.DataFrame({"epoch": [1, 2], "loss": [3.0, 2.0]})

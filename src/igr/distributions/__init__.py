@@ -10,7 +10,8 @@ Families (event shape [K], a point of the simplex; discrete variables in the bat
 
 Every family has a reparameterised `sample` (stateless seeds), `log_prob` on the simplex with
 respect to Lebesgue measure on the first K-1 coordinates, `argmax_probs` (exact for GS and
-IGR-I, Monte Carlo otherwise) and a training KL (`training_kl`).
+IGR-I, Monte Carlo otherwise) and a training KL (`training_kl`; `sample_and_kl` draws
+one sample and the KL that goes with it, as the VAE trains).
 """
 
 from igr.distributions.argmax import DEFAULT_ARGMAX_SAMPLES, igr_i_argmax_probs
@@ -21,7 +22,7 @@ from igr.distributions.gumbel_softmax import (
 )
 from igr.distributions.igr_gaussian import IGRI, IGRPlanar
 from igr.distributions.igr_stick_breaking import IGRSB, TruncatedIGRSB, TruncatedSample
-from igr.distributions.kl import has_closed_form_kl, monte_carlo_kl, training_kl
+from igr.distributions.kl import has_closed_form_kl, monte_carlo_kl, sample_and_kl, training_kl
 from igr.distributions.planar import PlanarFlow
 from igr.distributions.softmax_plus_plus import SoftmaxPlusPlus
 from igr.distributions.stick_breaking import StickBreaking, TemperedSoftmax
@@ -42,6 +43,7 @@ __all__ = [
     "has_closed_form_kl",
     "igr_i_argmax_probs",
     "monte_carlo_kl",
+    "sample_and_kl",
     "straight_through",
     "training_kl",
 ]

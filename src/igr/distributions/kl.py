@@ -61,18 +61,41 @@ def _shares_softmax_plus_plus(q, p) -> bool:
     return True
 
 
+def _draw_and_log_ratio(q, p, sample_shape, seed):
+    """``(psi, log q - log p)`` of draws of q, in the space where both densities are safe."""
+    if isinstance(q, GumbelSoftmax) and isinstance(p, GumbelSoftmax):
+        log_psi = q.sample_log(sample_shape, seed=seed)
+        return tf.math.exp(log_psi), q.log_prob_log(log_psi) - p.log_prob_log(log_psi)
+    if _shares_softmax_plus_plus(q, p):
+        lam, log_q = q.distribution.experimental_sample_and_log_prob(sample_shape, seed=seed)
+        return q.bijector.forward(lam), log_q - p.distribution.log_prob(lam)
+    psi, log_q = q.experimental_sample_and_log_prob(sample_shape, seed=seed)
+    return psi, log_q - p.log_prob(psi)
+
+
 def monte_carlo_kl(q, p, seed=None, num_samples: int = 1):
     """Monte-Carlo `KL(q || p)` [batch] from `num_samples` reparameterised draws of q."""
-    if isinstance(q, GumbelSoftmax) and isinstance(p, GumbelSoftmax):
-        log_psi = q.sample_log([num_samples], seed=seed)
-        log_ratio = q.log_prob_log(log_psi) - p.log_prob_log(log_psi)
-    elif _shares_softmax_plus_plus(q, p):
-        lam, log_q = q.distribution.experimental_sample_and_log_prob([num_samples], seed=seed)
-        log_ratio = log_q - p.distribution.log_prob(lam)
-    else:
-        psi, log_q = q.experimental_sample_and_log_prob([num_samples], seed=seed)
-        log_ratio = log_q - p.log_prob(psi)
-    return tf.reduce_mean(log_ratio, axis=0)
+    return tf.reduce_mean(_draw_and_log_ratio(q, p, [num_samples], seed)[1], axis=0)
+
+
+def sample_and_kl(q, p, seed=None):
+    """One reparameterised draw `psi` of q and the training KL(q || p) [batch] it goes with.
+
+    Returns `(psi, kl, truncation)`. Truncated IGR-SB: the closed-form KL over the sticks the
+    draw's truncation keeps, and `truncation` is its `TruncatedSample`. Pairs with a closed
+    form (IGR-I, IGR-SB): `q.sample` and the exact KL. Otherwise the one-draw Monte-Carlo
+    `log q - log p` of that same draw, in log psi for GS and in lambda for IGR-Planar against
+    its IGR-I prior (`truncation` is None).
+    """
+    if isinstance(q, TruncatedIGRSB) and isinstance(p, TruncatedIGRSB):
+        draws = q.sample_with_truncation(seed=seed)
+        return draws.psi, q.truncated_kl(p, draws.num_categories), draws
+    try:
+        kl = kullback_leibler.kl_divergence(q, p)
+    except NotImplementedError:
+        psi, log_ratio = _draw_and_log_ratio(q, p, (), seed)
+        return psi, log_ratio, None
+    return q.sample(seed=seed), kl, None
 
 
 def training_kl(q, p, seed=None, num_samples: int = 1):

@@ -26,7 +26,8 @@ beyond the family's support is put into its last category (the remainder for IGR
 ``m = K``; truncated IGR-SB uses the ``m`` its truncation picked for the batch, so the lumped
 target changes from batch to batch, and all tensors stay at size ``K_max`` (masked).
 
-Fit: Adam on the parameters minimising, per step with S fresh relaxed samples psi_s,
+Fit: Adam (:func:`igr.training.optimizer.fit_with_adam`) on the parameters minimising, per
+step with S fresh relaxed samples psi_s,
 
     loss = KL(t^(m) || p_hat) = sum_{k < m, t_k > 0} t_k (log t_k - log p_hat_k),
     p_hat = (1/S) sum_s psi_s,
@@ -166,28 +167,6 @@ def _fit_seeds(seed: int, family: str, num_categories: int, num_steps: int):
     return tf.stack(tfp.random.split_seed((int(seed), offset), n=num_steps + 1))
 
 
-def _adam_fit(variables, loss_fn, seeds, num_steps: int, learning_rate: float):
-    """Run ``num_steps`` compiled Adam steps; returns the losses and per-step extras."""
-    import tensorflow as tf
-
-    optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate)
-
-    @tf.function
-    def step(step_seed):
-        with tf.GradientTape() as tape:
-            loss, extra = loss_fn(step_seed)
-        gradients = tape.gradient(loss, variables)
-        optimizer.apply_gradients(zip(gradients, variables))
-        return loss, extra
-
-    losses, extras = [], []
-    for index in range(num_steps):
-        loss, extra = step(seeds[index])
-        losses.append(float(loss))
-        extras.append(int(extra))
-    return losses, extras
-
-
 def fit_gs(
     distribution,
     num_categories: int,
@@ -201,7 +180,8 @@ def fit_gs(
     """Fit GS logits [K] (start: zeros) and evaluate ``eval_samples`` argmax samples."""
     import tensorflow as tf
 
-    from igr.distributions import GumbelSoftmax
+    from igr.models import relaxed
+    from igr.training.optimizer import fit_with_adam
 
     pmf, tail = target_pmf_and_tail(distribution, num_categories)
     target = lumped_target(
@@ -210,14 +190,15 @@ def fit_gs(
     logits = tf.Variable(tf.zeros([num_categories]), name="logits")
     seeds = _fit_seeds(seed, "gs", num_categories, num_steps)
 
+    def family():
+        return relaxed.distribution("gs", temperature, logits=logits)
+
     def loss_fn(step_seed):
-        psi = GumbelSoftmax(logits=logits, temperature=temperature).sample(
-            samples_per_step, seed=step_seed
-        )
+        psi = family().sample(samples_per_step, seed=step_seed)
         return kl_target_to_relaxed_mean(target, tf.reduce_mean(psi, 0)), num_categories
 
-    losses, _ = _adam_fit([logits], loss_fn, seeds, num_steps, learning_rate)
-    fitted = GumbelSoftmax(logits=logits, temperature=temperature)
+    losses, _ = fit_with_adam([logits], loss_fn, seeds, num_steps, learning_rate)
+    fitted = family()
     samples = fitted.sample_argmax(eval_samples, seed=seeds[num_steps]).numpy()
     record = {
         "family": "gs",
@@ -231,13 +212,6 @@ def fit_gs(
     }
     record.update(histogram_metrics(samples, num_categories, distribution))
     return record
-
-
-def igr_sb_initial_loc(max_categories: int) -> np.ndarray:
-    """Start of the IGR-SB fit: stick k at ``logit(1/(K_max - k + 1))``, equal pieces."""
-    k = np.arange(1, max_categories, dtype=np.float64)
-    p = 1.0 / (max_categories - k + 1.0)
-    return np.log(p / (1.0 - p)).astype(np.float32)
 
 
 def fit_truncated_igr_sb(
@@ -259,21 +233,22 @@ def fit_truncated_igr_sb(
     """
     import tensorflow as tf
 
-    from igr.distributions import TruncatedIGRSB
+    from igr.models import relaxed
+    from igr.training.optimizer import fit_with_adam
 
     pmf, tail = target_pmf_and_tail(distribution, max_categories)
     pmf, tail = tf.constant(pmf, tf.float32), tf.constant(tail, tf.float32)
-    loc = tf.Variable(igr_sb_initial_loc(max_categories), name="loc")
+    loc = tf.Variable(relaxed.igr_sb_initial_loc(max_categories), name="loc")
     log_scale = tf.Variable(tf.zeros([max_categories - 1]), name="log_scale")
     seeds = _fit_seeds(seed, "igr_sb", max_categories, num_steps)
 
     def family():
-        return TruncatedIGRSB(
+        return relaxed.distribution(
+            "igr_sb_trunc",
+            temperature,
             loc=loc,
             scale=tf.exp(log_scale),
-            temperature=temperature,
-            threshold=threshold,
-            quantile=quantile,
+            truncation=relaxed.Truncation(threshold, quantile),
         )
 
     def loss_fn(step_seed):
@@ -281,7 +256,7 @@ def fit_truncated_igr_sb(
         target = lumped_target(pmf, tail, draws.num_categories)
         return kl_target_to_relaxed_mean(target, tf.reduce_mean(draws.psi, 0)), draws.num_categories
 
-    losses, used = _adam_fit([loc, log_scale], loss_fn, seeds, num_steps, learning_rate)
+    losses, used = fit_with_adam([loc, log_scale], loss_fn, seeds, num_steps, learning_rate)
     evaluation = family().sample_with_truncation(eval_samples, seed=seeds[num_steps])
     samples = tf.argmax(evaluation.pieces, axis=-1, output_type=tf.int32).numpy()
     record = {
@@ -409,15 +384,8 @@ def _run_approximate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_summarize(args: argparse.Namespace) -> int:
-    from igr.reporting.approximations import summarize_approximations
-
-    summarize_approximations(args.fits, args.output_table, args.output_figure, args.output_claim)
-    return 0
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``igr approximate`` and ``igr summarize-approximations``."""
+    """Register ``igr approximate``."""
     fit = subparsers.add_parser(
         "approximate",
         help="fit GS and truncated IGR-SB to one discrete target (spec section 3)",
@@ -446,13 +414,3 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--threads", type=int, default=None, help="TensorFlow threads")
     fit.add_argument("--output", required=True, type=Path, help="JSON file to write")
     fit.set_defaults(func=_run_approximate)
-
-    summarize = subparsers.add_parser(
-        "summarize-approximations",
-        help="table, histogram figure and claim check of the approximation fits",
-    )
-    summarize.add_argument("fits", nargs="+", help="JSON files of igr approximate")
-    summarize.add_argument("--output-table", required=True, type=Path)
-    summarize.add_argument("--output-figure", required=True, type=Path)
-    summarize.add_argument("--output-claim", required=True, type=Path)
-    summarize.set_defaults(func=_run_summarize)

@@ -11,10 +11,11 @@ exactly those files.
   ``Phi(-mu0/sigma0) = K^(-1/(K-1))``, i.e. ``mu0 = -sigma0 * Phi^-1(K^(-1/(K-1)))``.
   sigma0 comes from the config (default 1). The divergence reported is computed from the
   family's exact argmax probabilities, which checks the closed form.
-- IGR-Planar: its prior is IGR-I's (spec 1.4), so ``igr_planar_K{K}.json`` holds the same
-  parameters as ``igr_i_K{K}.json`` (with ``"prior_family": "igr_i"``); the VAE stage reads
-  one file per family it trains.
-- IGR-SB: per-stick loc and log-scale (K-1 each) fitted with Adam, minimising
+- IGR-Planar: its prior is IGR-I's (spec 1.4), so its file holds the same parameters as
+  IGR-I's (with ``"prior_family": "igr_i"``); the VAE stage reads one file per family it
+  trains (``igr.families``: ``prior_file`` and ``prior_family``).
+- IGR-SB: per-stick loc and log-scale (K-1 each) fitted with Adam (tf_keras, as every
+  stage), minimising
   ``KL(u || p_hat) = -log K - (1/K) sum_k log p_hat_k`` where
   ``p_hat = mean_s psi_s`` is the mean of relaxed samples at a small temperature: a
   differentiable Monte-Carlo estimate of the argmax law (the argmax of psi is the argmax of
@@ -45,7 +46,7 @@ from igr.experiments._common import (
     positive_int,
 )
 from igr.families import families_of_stage, get_family
-from igr.io import read_json, write_csv_atomic, write_json_atomic
+from igr.io import write_json_atomic
 
 FAMILIES: tuple[str, ...] = families_of_stage("priors")
 
@@ -79,10 +80,10 @@ def igr_i_uniform_loc(num_categories: int, scale: float) -> float:
 
 def gs_prior(num_categories: int) -> dict[str, Any]:
     """GS prior: zero logits; its argmax law ``softmax(0) = 1/K`` is exact."""
-    from igr.distributions import GumbelSoftmax
+    from igr.models import relaxed
 
     logits = np.zeros(num_categories, dtype=np.float32)
-    probs = GumbelSoftmax(logits=logits, temperature=1.0).argmax_probs()
+    probs = relaxed.distribution("gs", 1.0, logits=logits).argmax_probs()
     return {
         "logits": logits.tolist(),
         "argmax_probs": np.asarray(probs, dtype=np.float64).tolist(),
@@ -93,11 +94,11 @@ def gs_prior(num_categories: int) -> dict[str, Any]:
 
 def igr_i_prior(num_categories: int, scale: float) -> dict[str, Any]:
     """IGR-I prior in closed form (module docstring), checked by the exact argmax law."""
-    from igr.distributions import IGRI
+    from igr.models import relaxed
 
     loc = np.full(num_categories - 1, igr_i_uniform_loc(num_categories, scale), np.float32)
     scales = np.full(num_categories - 1, scale, np.float32)
-    probs = IGRI(loc=loc, scale=scales, temperature=1.0).argmax_probs()
+    probs = relaxed.distribution("igr_i", 1.0, loc=loc, scale=scales).argmax_probs()
     return {
         "loc": loc.tolist(),
         "scale": scales.tolist(),
@@ -105,17 +106,6 @@ def igr_i_prior(num_categories: int, scale: float) -> dict[str, Any]:
         "argmax_probs_method": "exact",
         "settings": {"scale": scale},
     }
-
-
-def igr_sb_initial_loc(num_categories: int) -> np.ndarray:
-    """Start of the IGR-SB fit: stick k (1-based) at ``logit(1/(K-k+1))``.
-
-    With these sticks every piece, the remainder included, has the same size when the noise
-    is zero, so the fit starts near a uniform split of the unit stick.
-    """
-    k = np.arange(1, num_categories, dtype=np.float64)
-    p = 1.0 / (num_categories - k + 1.0)
-    return np.log(p / (1.0 - p)).astype(np.float32)
 
 
 def igr_sb_prior(
@@ -129,52 +119,35 @@ def igr_sb_prior(
 ) -> dict[str, Any]:
     """Fit the IGR-SB prior with Adam (module docstring) and evaluate its argmax law.
 
-    Adam (Kingma & Ba) on theta = (loc, log scale) with gradient g at step t:
-    ``m = b1 m + (1-b1) g``, ``v = b2 v + (1-b2) g^2``,
-    ``theta -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)``, b1 = 0.9, b2 = 0.999,
-    eps = 1e-8. Step t samples with ``seeds[t]``, the t-th of ``num_steps + 1`` stateless
-    seeds split from ``(seed, family offset)``; the last one drives the evaluation.
+    Adam is :func:`igr.training.optimizer.fit_with_adam` on theta = (loc, log scale), from
+    :func:`igr.models.relaxed.igr_sb_initial_loc` and unit scales. Step t samples with
+    ``seeds[t]``, the t-th of ``num_steps + 1`` stateless seeds split from
+    ``(seed, family offset)``; the last one drives the evaluation.
     """
     import tensorflow as tf
     import tensorflow_probability as tfp
 
-    from igr.distributions import IGRSB
+    from igr.models import relaxed
+    from igr.training.optimizer import fit_with_adam
 
     dims = num_categories - 1
-    loc = tf.Variable(igr_sb_initial_loc(num_categories), name="loc")
+    loc = tf.Variable(relaxed.igr_sb_initial_loc(num_categories), name="loc")
     log_scale = tf.Variable(tf.zeros([dims]), name="log_scale")
-    variables = (loc, log_scale)
-    moments = [tf.Variable(tf.zeros([dims])) for _ in range(2 * len(variables))]
     seeds = tf.stack(tfp.random.split_seed(family_seed(seed, "igr_sb"), n=num_steps + 1))
-    beta1, beta2, epsilon = 0.9, 0.999, 1e-8
     log_k = math.log(num_categories)
 
-    def loss_fn(step_seed: tf.Tensor) -> tf.Tensor:
-        distribution = IGRSB(loc=loc, scale=tf.exp(log_scale), temperature=fit_temperature)
-        relaxed = distribution.sample(samples_per_step, seed=step_seed)
-        relaxed_argmax_law = tf.reduce_mean(relaxed, axis=0)
-        return -log_k - tf.reduce_mean(tf.math.log(relaxed_argmax_law))
+    def family():
+        return relaxed.distribution(
+            "igr_sb", fit_temperature, loc=loc, scale=tf.exp(log_scale)
+        )
 
-    @tf.function
-    def adam_step(step: tf.Tensor, step_seed: tf.Tensor) -> tf.Tensor:
-        with tf.GradientTape() as tape:
-            loss = loss_fn(step_seed)
-        gradients = tape.gradient(loss, variables)
-        t = tf.cast(step + 1, tf.float32)
-        for index, (variable, gradient) in enumerate(zip(variables, gradients)):
-            m, v = moments[2 * index], moments[2 * index + 1]
-            m.assign(beta1 * m + (1.0 - beta1) * gradient)
-            v.assign(beta2 * v + (1.0 - beta2) * tf.square(gradient))
-            m_hat = m / (1.0 - tf.pow(beta1, t))
-            v_hat = v / (1.0 - tf.pow(beta2, t))
-            variable.assign_sub(learning_rate * m_hat / (tf.sqrt(v_hat) + epsilon))
-        return loss
+    def loss_fn(step_seed: tf.Tensor):
+        relaxed_argmax_law = tf.reduce_mean(family().sample(samples_per_step, seed=step_seed), 0)
+        return -log_k - tf.reduce_mean(tf.math.log(relaxed_argmax_law)), tf.constant(0)
 
-    losses = [float(adam_step(tf.constant(step), seeds[step])) for step in range(num_steps)]
+    losses, _ = fit_with_adam([loc, log_scale], loss_fn, seeds, num_steps, learning_rate)
     scale = tf.exp(log_scale)
-    probs = IGRSB(loc=loc, scale=scale, temperature=fit_temperature).argmax_probs(
-        num_samples=eval_samples, seed=seeds[num_steps]
-    )
+    probs = family().argmax_probs(num_samples=eval_samples, seed=seeds[num_steps])
     return {
         "temperature": fit_temperature,
         "loc": loc.numpy().astype(np.float64).tolist(),
@@ -219,61 +192,6 @@ def learn_prior(family: str, num_categories: int, **settings: Any) -> dict[str, 
     return record
 
 
-def summarize_priors(prior_paths: list[str], table_path: str, figure_path: str) -> None:
-    """Table of the divergences reached and a figure of every argmax law against uniform."""
-    import pandas as pd
-
-    from igr.reporting.figures import FAMILY_COLORS, family_label, plt, save_figure
-
-    records = [read_json(path) for path in prior_paths]
-    order = {family: index for index, family in enumerate(FAMILIES)}
-    records.sort(key=lambda r: (r["num_categories"], order.get(r["family"], len(order))))
-    table = pd.DataFrame(
-        {
-            "family": [r["family"] for r in records],
-            "num_categories": [r["num_categories"] for r in records],
-            "kl_uniform_to_learned": [r["divergence"]["kl_uniform_to_learned"] for r in records],
-            "total_variation": [r["divergence"]["total_variation"] for r in records],
-            "argmax_probs_method": [r["argmax_probs_method"] for r in records],
-            "argmax_probs_num_samples": pd.array(
-                [r.get("argmax_probs_num_samples") for r in records], dtype="Int64"
-            ),
-        }
-    )
-    write_csv_atomic(table_path, table)
-
-    ks = sorted({r["num_categories"] for r in records})
-    families = sorted({r["family"] for r in records}, key=lambda f: order.get(f, len(order)))
-    figure, axes = plt.subplots(
-        len(ks),
-        len(families),
-        figsize=(3.2 * len(families), 2.4 * len(ks)),
-        squeeze=False,
-        sharey="row",
-    )
-    by_key = {(r["family"], r["num_categories"]): r for r in records}
-    for row, k in enumerate(ks):
-        for column, family in enumerate(families):
-            axis = axes[row][column]
-            record = by_key.get((family, k))
-            if record is None:
-                axis.set_visible(False)
-                continue
-            categories = np.arange(1, k + 1)
-            axis.bar(categories, record["argmax_probs"], color=FAMILY_COLORS.get(family), width=0.8)
-            axis.axhline(1.0 / k, color="black", linestyle="--", linewidth=1, label="uniform")
-            tv = record["divergence"]["total_variation"]
-            axis.set_title(f"{family_label(family)}, K={k} (TV {tv:.1e})", fontsize=9)
-            axis.set_xlabel("category")
-            if column == 0:
-                axis.set_ylabel("P(argmax = k)")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper right", fontsize=8)
-    figure.suptitle("Argmax law of the learned priors against uniform (dashed: 1/K)")
-    figure.tight_layout()
-    save_figure(figure, figure_path)
-
-
 def _run_learn_prior(args: argparse.Namespace) -> int:
     used = FAMILY_OPTIONS[args.family]
     given = {name: getattr(args, name) for name in _ALL_OPTIONS if getattr(args, name) is not None}
@@ -295,16 +213,11 @@ def _run_learn_prior(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_summarize_priors(args: argparse.Namespace) -> int:
-    summarize_priors(args.priors, args.output_table, args.output_figure)
-    return 0
-
-
 _ALL_OPTIONS = ("scale", *PRIOR_FAMILY_OPTIONS["igr_sb"])
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``igr learn-prior`` and ``igr summarize-priors``."""
+    """Register ``igr learn-prior``."""
     learn = subparsers.add_parser(
         "learn-prior",
         help="fit the uniform prior of one family for one K (spec section 2)",
@@ -331,12 +244,3 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     learn.add_argument("--threads", type=int, default=None, help="TensorFlow threads")
     learn.add_argument("--output", required=True, type=Path, help="JSON file to write")
     learn.set_defaults(func=_run_learn_prior)
-
-    summarize = subparsers.add_parser(
-        "summarize-priors",
-        help="table and figure of the learned priors' argmax laws",
-    )
-    summarize.add_argument("priors", nargs="+", help="prior JSON files (igr learn-prior)")
-    summarize.add_argument("--output-table", required=True, type=Path)
-    summarize.add_argument("--output-figure", required=True, type=Path)
-    summarize.set_defaults(func=_run_summarize_priors)

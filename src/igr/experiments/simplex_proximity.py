@@ -6,8 +6,8 @@ For each temperature tau of a grid and K categories, draw N samples psi of
 and measure the Euclidean distance of each sample to the vertex of its argmax,
 ``d(psi) = || psi - e_{argmax psi} ||_2``. ``d`` is 0 exactly at a vertex and at most
 ``sqrt(1 - 1/K)`` (at the centre of the simplex). Per (family, tau) the CSV holds the
-mean, the quartiles and the median of ``d``; the figure shows the median with the
-interquartile band against tau.
+mean, the quartiles and the median of ``d``; :mod:`igr.reporting.simplex_proximity` draws
+the median with the interquartile band against tau and states the claim.
 
 Seeds: each family samples with its own stateless seed ``(seed, family offset)``, the same
 at every temperature (common random numbers), so the curves against tau are smooth and a
@@ -29,7 +29,7 @@ from igr.experiments._common import (
     positive_int,
 )
 from igr.families import families_of_stage
-from igr.io import read_json, write_csv_atomic, write_text_atomic
+from igr.io import read_json, write_csv_atomic
 
 FAMILIES: tuple[str, ...] = families_of_stage("simplex_proximity")
 
@@ -62,20 +62,16 @@ def sample_relaxed(
     igr_i_prior: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """``num_samples`` relaxed samples ``[N, K]`` of the family's uniform prior at ``tau``."""
-    from igr.distributions import IGRI, GumbelSoftmax
+    from igr.models import relaxed
 
     if family == "gs":
-        distribution = GumbelSoftmax(
-            logits=np.zeros(num_categories, np.float32), temperature=temperature
+        distribution = relaxed.distribution(
+            "gs", temperature, logits=np.zeros(num_categories, np.float32)
         )
     elif family == "igr_i":
         if igr_i_prior is None:
             raise ValueError("IGR-I samples need the learned IGR-I prior (--igr-i-prior)")
-        distribution = IGRI(
-            loc=np.asarray(igr_i_prior["loc"], np.float32),
-            scale=np.asarray(igr_i_prior["scale"], np.float32),
-            temperature=temperature,
-        )
+        distribution = relaxed.prior("igr_i", igr_i_prior, None, temperature)
     else:
         raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES}")
     return np.asarray(distribution.sample(num_samples, seed=seed))
@@ -120,67 +116,6 @@ def simplex_proximity(
     return pd.DataFrame(rows)
 
 
-def plot_simplex_proximity(table, figure_path: str | Path) -> None:
-    """Median distance to the argmax vertex against tau, with the interquartile band."""
-    from igr.reporting.figures import FAMILY_COLORS, family_label, plt, save_figure
-
-    figure, axis = plt.subplots(figsize=(5.5, 3.6))
-    for family, rows in table.groupby("family", sort=False):
-        rows = rows.sort_values("temperature")
-        color = FAMILY_COLORS.get(family)
-        axis.plot(
-            rows["temperature"], rows["median"], marker="o", color=color, label=family_label(family)
-        )
-        axis.fill_between(rows["temperature"], rows["q25"], rows["q75"], color=color, alpha=0.25)
-    num_categories = int(table["num_categories"].iloc[0])
-    num_samples = int(table["num_samples"].iloc[0])
-    axis.set_xlabel("temperature tau")
-    axis.set_ylabel("||psi - e_argmax||  (median, IQR)")
-    axis.set_title(
-        f"Distance of samples to the nearest vertex (K={num_categories}, N={num_samples})",
-        fontsize=10,
-    )
-    axis.set_ylim(bottom=0)
-    axis.legend()
-    axis.grid(alpha=0.3)
-    save_figure(figure, figure_path)
-
-
-def proximity_claim(table) -> str:
-    """Markdown statement on the claim "IGR samples concentrate nearer the vertices".
-
-    Per temperature the median distances of IGR-I and GS are compared: **supported** when
-    IGR-I's median is smaller at every temperature, **contradicted** when it is larger at
-    every temperature, **mixed** otherwise; **not assessed** without both families.
-    """
-    lines = ["# Claim: IGR samples concentrate nearer the vertices (than GS)", ""]
-    medians = table.pivot_table(index="temperature", columns="family", values="median")
-    if not {"gs", "igr_i"} <= set(medians.columns):
-        lines.append("- **not assessed**: the run needs both GS and IGR-I")
-        return "\n".join(lines) + "\n"
-    nearer = medians["igr_i"] < medians["gs"]
-    if nearer.all():
-        verdict = "supported"
-    elif not nearer.any():
-        verdict = "contradicted"
-    else:
-        verdict = "mixed"
-    k = int(table["num_categories"].iloc[0])
-    n = int(table["num_samples"].iloc[0])
-    lines.append(
-        f"- K = {k}, {n} samples per temperature: **{verdict}**; IGR-I's median distance to "
-        f"the argmax vertex is smaller at {int(nearer.sum())} of {len(nearer)} temperatures"
-    )
-    for temperature, row in medians.iterrows():
-        lines.append(f"  - tau = {temperature:g}: IGR-I {row['igr_i']:.3f}, GS {row['gs']:.3f}")
-    lines.append("")
-    lines.append(
-        "IGR-I draws from the learned prior of the priors stage (its sigma sets how spread "
-        "the Gaussian is), GS from uniform logits; the comparison holds for that prior only."
-    )
-    return "\n".join(lines) + "\n"
-
-
 def _run(args: argparse.Namespace) -> int:
     families = list(dict.fromkeys(args.families))
     if "igr_i" in families and args.igr_i_prior is None:
@@ -191,10 +126,7 @@ def _run(args: argparse.Namespace) -> int:
         args.num_categories, args.temperatures, args.num_samples, args.seed, families, prior
     )
     write_csv_atomic(args.output_table, table)
-    plot_simplex_proximity(table, args.output_figure)
-    if args.output_claims is not None:
-        write_text_atomic(args.output_claims, proximity_claim(table))
-    print(f"simplex proximity: {len(table)} rows -> {args.output_table}, {args.output_figure}")
+    print(f"simplex proximity: {len(table)} rows -> {args.output_table}")
     return 0
 
 
@@ -221,8 +153,4 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--igr-i-prior", type=Path, help="IGR-I prior JSON (igr learn-prior)")
     parser.add_argument("--threads", type=int, default=None, help="TensorFlow threads")
     parser.add_argument("--output-table", required=True, type=Path)
-    parser.add_argument("--output-figure", required=True, type=Path)
-    parser.add_argument(
-        "--output-claims", type=Path, default=None, help="Markdown claim statement (optional)"
-    )
     parser.set_defaults(func=_run)

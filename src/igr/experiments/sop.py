@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from igr.commands import command_group
 from igr.data.registry import DATASETS
 from igr.experiments._common import (
     configure_threads,
@@ -100,11 +101,11 @@ def train(
 ) -> dict[str, Any]:
     """Train (or resume) one run; returns the train record. Raises the Trainer's stops."""
     import tensorflow as tf
-    import tf_keras
 
     from igr.data import InputPipeline
     from igr.models.sop import split_halves, step_decay_schedule
     from igr.training import Trainer
+    from igr.training.optimizer import adam
     from igr.training.run_folder import data_identity, prepare_run_folder
 
     data = load_data(settings["dataset"], data_dir)
@@ -114,8 +115,8 @@ def train(
     start = prepare_run_folder(run_dir, fingerprint_settings, settings["epochs"])
     print(f"igr sop train: {start.describe()}", file=sys.stderr)
     model = build_model(settings, data.x_train.shape[1:])
-    optimizer = tf_keras.optimizers.Adam(
-        learning_rate=step_decay_schedule(
+    optimizer = adam(
+        step_decay_schedule(
             settings["learning_rate"],
             settings["learning_rate_decay"],
             settings["learning_rate_floor"],
@@ -301,13 +302,6 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_summarize(args: argparse.Namespace) -> int:
-    from igr.reporting.sop import summarize_sop
-
-    summarize_sop(args.evaluations, args.output_table, args.output_figure, args.output_claim)
-    return 0
-
-
 def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-samples", type=positive_int, default=1000, help="M")
     parser.add_argument("--eval-batch-size", type=positive_int, default=300)
@@ -316,14 +310,14 @@ def _add_evaluation_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``igr sop train``, ``igr sop evaluate`` and ``igr sop summarize``."""
-    sop = subparsers.add_parser(
+    """Register ``igr sop train`` and ``igr sop evaluate``."""
+    commands = command_group(
+        subparsers,
         "sop",
         help="structured output prediction (spec section 6): train, evaluate, summarize",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = sop.add_subparsers(title="commands", metavar="<command>", required=True)
 
     t = commands.add_parser("train", help="train one (family, seed) run, resuming if possible")
     t.add_argument("--family", required=True, choices=SOP_FAMILIES)
@@ -333,7 +327,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--data-dir", default=None)
     t.add_argument("--hidden-units", type=positive_int, required=True, help="paper: 240")
     t.add_argument("--temperature", type=positive_float, required=True)
-    t.add_argument("--planar-layers", type=positive_int, default=2, help="igr_planar only")
+    t.add_argument("--planar-layers", type=positive_int, default=2, help="IGR-Planar only")
     t.add_argument("--epochs", type=positive_int, required=True)
     t.add_argument("--batch-size", type=positive_int, default=100)
     t.add_argument("--learning-rate", type=positive_float, default=1e-3, help="initial rate")
@@ -360,10 +354,3 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--output", required=True, type=Path)
     e.set_defaults(func=_run_evaluate)
-
-    s = commands.add_parser("summarize", help="table over seeds, figure, claim check")
-    s.add_argument("evaluations", nargs="+", help="JSON files of igr sop evaluate")
-    s.add_argument("--output-table", required=True, type=Path)
-    s.add_argument("--output-figure", required=True, type=Path)
-    s.add_argument("--output-claim", required=True, type=Path)
-    s.set_defaults(func=_run_summarize)

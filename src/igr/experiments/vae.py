@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from igr.commands import command_group
 from igr.data.registry import DATASETS
 from igr.errors import InputError
 from igr.families import families_of_stage, get_family
@@ -169,7 +170,6 @@ def _train(args: argparse.Namespace) -> int:
     settings["likelihood"] = args.likelihood or default_likelihood(args.dataset)
 
     import tensorflow as tf
-    import tf_keras
 
     from igr.data import InputPipeline
     from igr.training import (
@@ -179,6 +179,7 @@ def _train(args: argparse.Namespace) -> int:
         TrainingDiverged,
         TrainingPreempted,
     )
+    from igr.training.optimizer import adam
 
     configure_threads(args.threads)
     data = load_data(args.dataset, args.data_dir)
@@ -189,7 +190,7 @@ def _train(args: argparse.Namespace) -> int:
     print(f"igr vae train: {start.describe()}", file=sys.stderr)
     tf.random.set_seed(args.seed)
     model = build_model(settings, prior, data.x_train.shape[1:])
-    optimizer = tf_keras.optimizers.Adam(learning_rate=args.learning_rate)
+    optimizer = adam(args.learning_rate)
     variables = model.trainable_variables
     optimizer.build(variables)  # slots exist before a restore (Trainer contract)
     nan_step = args.debug_nan_at_step
@@ -355,13 +356,13 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``igr vae train`` and ``igr vae evaluate``."""
-    vae = subparsers.add_parser(
+    commands = command_group(
+        subparsers,
         "vae",
-        help="discrete VAEs (spec section 5)",
+        help="discrete VAEs (spec section 5): train, evaluate, summarize",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = vae.add_subparsers(title="commands", metavar="<command>", required=True)
 
     t = commands.add_parser("train", help="train one VAE (resumes from its run folder)")
     t.add_argument("--dataset", required=True, choices=sorted(DATASETS))
@@ -414,7 +415,3 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--output", required=True, type=Path)
     e.set_defaults(func=evaluate)
-
-    from igr.reporting.vae_summary import add_arguments
-
-    add_arguments(commands.add_parser("summarize", help="main table, figures and claims"))

@@ -2,11 +2,12 @@
 
 The encoder's output for one example is split into V rows of per-variable parameters:
 
-- ``gs``: logits [V, K] -> ``GumbelSoftmax``;
-- ``igr_i``, ``igr_sb``: loc and ``softplus`` scale [V, K-1] each -> ``IGRI`` / ``IGRSB``;
-- ``igr_planar``: loc, scale as IGR-I, plus planar flow parameters ``u, w`` [V, L, K-1] and
-  ``b`` [V, L] that are global per discrete variable (not amortised), trained with the nets;
-- ``igr_sb_trunc``: ``TruncatedIGRSB`` with cap K_max = K (loc, scale [V, K-1]); each batch
+- GS: logits [V, K] -> ``GumbelSoftmax``;
+- IGR-I, IGR-SB: loc and ``softplus`` scale [V, K-1] each -> ``IGRI`` / ``IGRSB``;
+- IGR-Planar: loc, scale as IGR-I, plus planar flow parameters ``u, w`` [V, L, K-1] and
+  ``b`` [V, L] that are global per discrete variable (not amortised), trained with the nets
+  (:class:`igr.models.relaxed.PlanarFlowParameters`);
+- truncated IGR-SB: ``TruncatedIGRSB`` with cap K_max = K (loc, scale [V, K-1]); each batch
   picks its number of categories m (spec 1.6) and its psi has zeros after m.
 
 The prior of variable v is the family's learned uniform prior (spec 2), read from the priors
@@ -24,7 +25,8 @@ and variable [B, V]:
   ``log q(lambda) - log p(lambda)`` (spec 1.4);
 - truncated IGR-SB: closed-form Gaussian KL over the m - 1 sticks in use.
 
-The VAE sums this KL over the V variables.
+The families are built by :mod:`igr.models.relaxed` and the draw and KL come from
+:func:`igr.distributions.sample_and_kl`. The VAE sums this KL over the V variables.
 """
 
 from __future__ import annotations
@@ -34,15 +36,9 @@ from typing import Any
 
 import tensorflow as tf
 
-from igr.distributions import (
-    IGRI,
-    IGRSB,
-    GumbelSoftmax,
-    IGRPlanar,
-    TruncatedIGRSB,
-    training_kl,
-)
+from igr.distributions import sample_and_kl
 from igr.families import families_of_stage, get_family
+from igr.models import relaxed
 
 LATENT_FAMILIES: tuple[str, ...] = families_of_stage("vae")
 
@@ -84,26 +80,16 @@ class Latent(tf.Module):
         self.num_variables, self.num_categories = int(num_variables), int(num_categories)
         self.temperature = float(temperature)
         self.threshold, self.quantile = float(threshold), float(quantile)
-        v, k = self.num_variables, self.num_categories
-        if family == "gs":
-            self.params_per_variable = k
-            logits = tf.constant(prior["logits"], tf.float32)
-            self.prior_params = {"logits": tf.broadcast_to(logits, [v, k])}
-        else:
-            self.params_per_variable = 2 * (k - 1)
-            self.prior_params = {
-                "loc": tf.broadcast_to(tf.constant(prior["loc"], tf.float32), [v, k - 1]),
-                "scale": tf.broadcast_to(tf.constant(prior["scale"], tf.float32), [v, k - 1]),
-            }
-        if family == "igr_planar":
-            shape = [v, planar_layers, k - 1]
-            self.flow_u = tf.Variable(
-                0.1 * tf.random.stateless_normal(shape, seed=[seed, 3001]), name="flow_u"
+        self.truncation = relaxed.Truncation(float(threshold), float(quantile))
+        self.params_per_variable = relaxed.num_parameters(family, self.num_categories)
+        self.flow = None
+        if get_family(family).planar:
+            self.flow = relaxed.PlanarFlowParameters(
+                [self.num_variables], planar_layers, self.num_categories - 1, [seed, 3001]
             )
-            self.flow_w = tf.Variable(
-                0.1 * tf.random.stateless_normal(shape, seed=[seed, 3002]), name="flow_w"
-            )
-            self.flow_b = tf.Variable(tf.zeros([v, planar_layers]), name="flow_b")
+        self._prior = relaxed.prior(
+            family, prior, self.num_variables, self.temperature, truncation=self.truncation
+        )
 
     @property
     def num_params(self) -> int:
@@ -120,75 +106,24 @@ class Latent(tf.Module):
     def posterior(self, encoder_output: tf.Tensor):
         """q(psi | x) with batch shape [B, V] from encoder outputs [B, V * P]."""
         params = tf.reshape(encoder_output, [-1, self.num_variables, self.params_per_variable])
-        tau = self.temperature
-        if self.family == "gs":
-            return GumbelSoftmax(logits=params, temperature=tau)
-        half = self.num_categories - 1
-        loc, scale = params[..., :half], tf.math.softplus(params[..., half:])
-        if self.family == "igr_i":
-            return IGRI(loc=loc, scale=scale, temperature=tau)
-        if self.family == "igr_sb":
-            return IGRSB(loc=loc, scale=scale, temperature=tau)
-        if self.family == "igr_sb_trunc":
-            return TruncatedIGRSB(
-                loc=loc,
-                scale=scale,
-                temperature=tau,
-                threshold=self.threshold,
-                quantile=self.quantile,
-            )
-        batch = tf.shape(loc)[0]
-
-        def tile(flow):
-            return tf.broadcast_to(flow, tf.concat([[batch], tf.shape(flow)], 0))
-
-        return IGRPlanar(
-            loc=loc,
-            scale=scale,
-            temperature=tau,
-            flow_u=tile(self.flow_u),
-            flow_w=tile(self.flow_w),
-            flow_b=tile(self.flow_b),
+        return relaxed.posterior(
+            self.family, params, self.temperature, flow=self.flow, truncation=self.truncation
         )
 
     def prior(self):
         """p(psi) with batch shape [V]."""
-        tau = self.temperature
-        if self.family == "gs":
-            return GumbelSoftmax(logits=self.prior_params["logits"], temperature=tau)
-        loc, scale = self.prior_params["loc"], self.prior_params["scale"]
-        if get_family(self.family).prior_family == "igr_i":
-            return IGRI(loc=loc, scale=scale, temperature=tau)
-        if self.family == "igr_sb":
-            return IGRSB(loc=loc, scale=scale, temperature=tau)
-        return TruncatedIGRSB(
-            loc=loc, scale=scale, temperature=tau, threshold=self.threshold, quantile=self.quantile
-        )
+        return self._prior
 
     # ------------------------------------------------------------------ training
 
     def sample_and_kl(self, q, seed) -> tuple[tf.Tensor, tf.Tensor, dict[str, tf.Tensor]]:
         """(psi [B, V, K], KL [B, V], extra metrics) from one reparameterised draw."""
-        p = self.prior()
+        psi, kl, truncation = sample_and_kl(q, self.prior(), seed)
         extras: dict[str, tf.Tensor] = {}
-        if self.family == "gs":
-            log_psi = q.sample_log(seed=seed)
-            psi = tf.math.exp(log_psi)
-            kl = q.log_prob_log(log_psi) - p.log_prob_log(log_psi)
-        elif self.family in ("igr_i", "igr_sb"):
-            psi = q.sample(seed=seed)
-            kl = training_kl(q, p)
-        elif self.family == "igr_planar":
-            lam, log_q = q.distribution.experimental_sample_and_log_prob(seed=seed)
-            psi = q.bijector.forward(lam)
-            kl = log_q - p.distribution.log_prob(lam)
-        else:
-            draws = q.sample_with_truncation(seed=seed)
-            psi = draws.psi
-            kl = q.truncated_kl(p, draws.num_categories)
+        if truncation is not None:
             extras = {
-                "categories_used": tf.cast(draws.num_categories, tf.float32),
-                "cap_hit": tf.cast(draws.cap_hit, tf.float32),
+                "categories_used": tf.cast(truncation.num_categories, tf.float32),
+                "cap_hit": tf.cast(truncation.cap_hit, tf.float32),
             }
         return psi, kl, extras
 

@@ -9,14 +9,14 @@ Predict the lower half ``x_low`` of a binarised image from its upper half ``x_up
 coordinate of category "on", K = 2) enters the next layer as ``2 psi - 1`` in [-1, 1].
 Each unit is a K = 2 relaxation of a family, parameterised by the preceding dense layer:
 
-- ``gs``: binary Concrete; one logit ``l`` per unit, the K = 2 GumbelSoftmax with logits
+- GS: binary Concrete; one logit ``l`` per unit, the K = 2 GumbelSoftmax with logits
   ``(l, 0)``, i.e. ``psi = sigmoid((l + L) / tau)`` with L logistic noise;
-- ``igr_i``: one Gaussian coordinate per unit, ``kappa ~ N(mu, sigma^2)``,
+- IGR-I: one Gaussian coordinate per unit, ``kappa ~ N(mu, sigma^2)``,
   ``sigma = softplus(.)``, through softmax++ with the temperature (delta = 1):
   ``psi = sigmoid(kappa / tau)`` (the reference code dropped tau here);
-- ``igr_planar``: as IGR-I with L planar layers on kappa whose parameters are global per
+- IGR-Planar: as IGR-I with L planar layers on kappa whose parameters are global per
   unit (trained with the network);
-- ``igr_sb``: one stick ``v = sigmoid(kappa)``; pieces ``(v, 1 - v)``;
+- IGR-SB: one stick ``v = sigmoid(kappa)``; pieces ``(v, 1 - v)``;
   ``psi = softmax((v, 1 - v) / tau)``.
 
 So the dense layer before a stochastic layer has H outputs for GS and 2H for the IGR
@@ -33,7 +33,8 @@ the argmax of its relaxed sample (1 if psi >= 1/2, else 0), which for every fami
 draw from the unit's exact Bernoulli argmax law whatever the temperature.
 
 Initialisation: Glorot-uniform weights from stateless seeds (igr.models.networks), zero
-biases; planar ``u``, ``w`` start at small stateless uniform values, ``b`` at 0.
+biases; the planar flow as :class:`igr.models.relaxed.PlanarFlowParameters` (``u``, ``w`` at
+``0.01 N(0, 1)``, ``b`` at 0). The units are built by :mod:`igr.models.relaxed`.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from igr.distributions import IGRI, IGRSB, GumbelSoftmax, IGRPlanar
-from igr.families import families_of_stage
+from igr.families import families_of_stage, get_family
+from igr.models import relaxed
 from igr.models.networks import Dense, SeedSequence
 
 SOP_FAMILIES: tuple[str, ...] = families_of_stage("sop")
@@ -69,44 +70,22 @@ class BinaryUnits(tf.Module):
             int(units),
             float(temperature),
         )
-        params_per_unit = 1 if family == "gs" else 2
-        self.dense = Dense(fan_in, params_per_unit * units, seeds, relu=False, name="dense")
-        if family == "igr_planar":
-            shape = [units, planar_layers, 1]
-            self.flow_u = tf.Variable(
-                tf.random.stateless_uniform(shape, seeds(), -0.1, 0.1), name="flow_u"
-            )
-            self.flow_w = tf.Variable(
-                tf.random.stateless_uniform(shape, seeds(), -0.1, 0.1), name="flow_w"
-            )
-            self.flow_b = tf.Variable(tf.zeros([units, planar_layers]), name="flow_b")
+        self.params_per_unit = relaxed.num_parameters(family, 2, gs_pivot=True)
+        self.dense = Dense(fan_in, self.params_per_unit * units, seeds, relu=False, name="dense")
+        self.flow = None
+        if get_family(family).planar:
+            self.flow = relaxed.PlanarFlowParameters([units], planar_layers, 1, seeds())
 
     def distribution(self, h: tf.Tensor):
-        """The K = 2 relaxed distribution of every unit [..., units], event [2]."""
-        params = self.dense(h)
-        tau = self.temperature
-        if self.family == "gs":
-            return GumbelSoftmax(
-                logits=tf.stack([params, tf.zeros_like(params)], -1), temperature=tau
-            )
-        loc, raw_scale = tf.split(params, 2, axis=-1)
-        loc, scale = loc[..., tf.newaxis], tf.math.softplus(raw_scale)[..., tf.newaxis]
-        if self.family == "igr_i":
-            return IGRI(loc=loc, scale=scale, temperature=tau)
-        if self.family == "igr_sb":
-            return IGRSB(loc=loc, scale=scale, temperature=tau)
-        batch = tf.shape(loc)[:-2]
+        """The K = 2 relaxed distribution of every unit [..., units], event [2].
 
-        def tile(flow):
-            return tf.broadcast_to(flow, tf.concat([batch, tf.shape(flow)], 0))
-
-        return IGRPlanar(
-            loc=loc,
-            scale=scale,
-            temperature=tau,
-            flow_u=tile(self.flow_u),
-            flow_w=tile(self.flow_w),
-            flow_b=tile(self.flow_b),
+        The dense layer's outputs are one logit per unit (GS), or the H locs followed by
+        the H pre-scales (IGR), regrouped to one row per unit for the family builder.
+        """
+        outputs = self.dense(h)
+        per_unit = tf.stack(tf.split(outputs, self.params_per_unit, axis=-1), axis=-1)
+        return relaxed.posterior(
+            self.family, per_unit, self.temperature, flow=self.flow, gs_pivot=True
         )
 
     def __call__(self, h: tf.Tensor, seed, hard: bool = False) -> tf.Tensor:
@@ -138,7 +117,7 @@ class DoubleLinearSOP(tf.Module):
       hidden_units: H, binary units per stochastic layer (paper: 240).
       temperature: tau of every unit.
       seed: seed of the stateless initialisation.
-      planar_layers: L for ``igr_planar``.
+      planar_layers: L for IGR-Planar.
     """
 
     def __init__(

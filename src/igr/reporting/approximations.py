@@ -12,7 +12,9 @@ few categories cannot". This run supports it when, for the ``poisson`` target wi
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -159,3 +161,21 @@ def summarize_approximations(
     figure.suptitle("Argmax samples of the fitted families against the target pmf")
     figure.tight_layout()
     save_figure(figure, figure_path)
+
+
+def _run_summarize(args: argparse.Namespace) -> int:
+    summarize_approximations(args.fits, args.output_table, args.output_figure, args.output_claim)
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``igr summarize-approximations``."""
+    summarize = subparsers.add_parser(
+        "summarize-approximations",
+        help="table, histogram figure and claim check of the approximation fits",
+    )
+    summarize.add_argument("fits", nargs="+", help="JSON files of igr approximate")
+    summarize.add_argument("--output-table", required=True, type=Path)
+    summarize.add_argument("--output-figure", required=True, type=Path)
+    summarize.add_argument("--output-claim", required=True, type=Path)
+    summarize.set_defaults(func=_run_summarize)

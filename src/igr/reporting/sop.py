@@ -13,10 +13,13 @@ clear-cut).
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
+from igr.commands import command_group
 from igr.families import families_of_stage
 from igr.io import read_json, write_csv_atomic
 
@@ -154,3 +157,20 @@ def summarize_sop(
     figure.suptitle("Lower halves predicted from the upper halves (below the red line)", fontsize=9)
     figure.tight_layout()
     save_figure(figure, figure_path)
+
+
+def _run_summarize(args: argparse.Namespace) -> int:
+    summarize_sop(args.evaluations, args.output_table, args.output_figure, args.output_claim)
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``igr sop summarize``."""
+    parser = command_group(subparsers, "sop").add_parser(
+        "summarize", help="table over seeds, figure, claim check"
+    )
+    parser.add_argument("evaluations", nargs="+", help="JSON files of igr sop evaluate")
+    parser.add_argument("--output-table", required=True, type=Path)
+    parser.add_argument("--output-figure", required=True, type=Path)
+    parser.add_argument("--output-claim", required=True, type=Path)
+    parser.set_defaults(func=_run_summarize)

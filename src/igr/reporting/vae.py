@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from igr.commands import command_group
 from igr.families import FAMILIES, families_of_stage
 from igr.io import read_json, write_csv_atomic, write_text_atomic
 
@@ -313,7 +314,11 @@ def summarize(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``igr vae summarize``."""
+    parser = command_group(subparsers, "vae").add_parser(
+        "summarize", help="main table, figures and claims of the VAE stage"
+    )
     parser.add_argument("--evaluations", nargs="+", required=True)
     parser.add_argument("--histories", nargs="+", required=True)
     for name in (
