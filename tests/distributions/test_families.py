@@ -29,11 +29,11 @@ def test_same_seed_gives_same_samples(family):
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_sample_and_fused_sample_and_log_prob_draw_the_same_psi(family):
+def test_sample_and_sample_and_log_prob_draw_the_same_psi(family):
     distribution = make(family, 6, 0.4)
     psi = distribution.sample([3, 2], seed=(8, 9))
-    fused, log_prob = distribution.experimental_sample_and_log_prob([3, 2], seed=(8, 9))
-    np.testing.assert_allclose(psi, fused, rtol=1e-12, atol=1e-15)
+    joint, log_prob = distribution.experimental_sample_and_log_prob([3, 2], seed=(8, 9))
+    np.testing.assert_allclose(psi, joint, rtol=1e-12, atol=1e-15)
     # log_prob of the sample itself goes through the bijector's cache (exact inverse).
     np.testing.assert_allclose(distribution.log_prob(psi), log_prob, rtol=1e-8)
 
@@ -203,18 +203,6 @@ def test_box_muller_draws_are_standard_normal():
     assert abs(np.corrcoef(draws[:, 0], draws[:, 4])[0, 1]) < 0.06  # cos/sin pair independent
 
 
-@pytest.fixture(params=["xla", "op_by_op"])
-def fused_kernels(request, monkeypatch):
-    """The fused IGR-I kernels as compiled by XLA, or run op by op (as with `IGR_XLA=0`)."""
-    from igr.distributions import igr_gaussian
-
-    if request.param == "op_by_op":
-        for name in ("_igr_i_forward", "_igr_i_backward"):
-            kernel = getattr(igr_gaussian, name)
-            monkeypatch.setattr(igr_gaussian, name, getattr(kernel, "python_function", kernel))
-    return request.param
-
-
 def gradient_test_parameters(rng, size, trainable_temperature):
     """`(loc [4, size], scale [size] (broadcast), temperature, variables)`; the temperature is
     a Variable with one value per batch member, or the Python number 0.4."""
@@ -227,8 +215,8 @@ def gradient_test_parameters(rng, size, trainable_temperature):
 
 
 @pytest.mark.parametrize("trainable_temperature", [False, True])
-def test_fused_igr_i_gradients_match_autodiff_of_the_same_draws(
-    fused_kernels, trainable_temperature
+def test_igr_i_gradients_match_autodiff_of_the_definitions_on_the_same_draws(
+    trainable_temperature,
 ):
     rng = np.random.default_rng(21)
     loc, scale, temperature, variables = gradient_test_parameters(rng, 5, trainable_temperature)
@@ -245,8 +233,8 @@ def test_fused_igr_i_gradients_match_autodiff_of_the_same_draws(
     with tf.GradientTape() as tape:
         distribution = IGRI(loc, scale, temperature, delta=delta)
         psi, log_prob = distribution.experimental_sample_and_log_prob(3, seed=(5, 6))
-        fused = objective(psi, log_prob)
-    fused_gradients = tape.gradient(fused, variables)
+        ours = objective(psi, log_prob)
+    our_gradients = tape.gradient(ours, variables)
 
     # The same Gaussian draws, recovered through the exact inverse, then plain autodiff.
     noise = tf.stop_gradient((distribution.bijector.inverse(psi) - loc) / scale)
@@ -264,12 +252,12 @@ def test_fused_igr_i_gradients_match_autodiff_of_the_same_draws(
     reference_gradients = tape.gradient(reference, variables)
 
     np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-10)
-    for ours, expected in zip(fused_gradients, reference_gradients):
+    for ours, expected in zip(our_gradients, reference_gradients):
         assert ours is not None
         np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-10)
 
 
-def test_fused_igr_i_under_tf_function_with_an_unknown_batch_size(fused_kernels):
+def test_igr_i_sample_and_log_prob_under_tf_function_with_an_unknown_batch_size():
     loc = tf.Variable(np.random.default_rng(2).normal(size=(6, 3, 4)).astype(np.float32))
 
     @tf.function(input_signature=[tf.TensorSpec([None, 3, 4], tf.float32)])
@@ -314,7 +302,7 @@ def stick_breaking_reference(kappa, loc, scale, temperature, m, max_categories):
 
 
 @pytest.mark.parametrize("trainable_temperature", [False, True])
-def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
+def test_truncated_igr_sb_gradients_match_autodiff_of_the_definitions_on_the_same_draws(
     trainable_temperature,
 ):
     rng = np.random.default_rng(3)
@@ -332,8 +320,8 @@ def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
     with tf.GradientTape() as tape:
         distribution = TruncatedIGRSB(loc, scale, temperature, threshold=0.8, quantile=0.6)
         draws, log_prob = distribution._draw([3], (4, 5))
-        fused = objective(draws.psi, log_prob, draws.pieces, draws.kappa)
-    fused_gradients = tape.gradient(fused, variables)
+        ours = objective(draws.psi, log_prob, draws.pieces, draws.kappa)
+    our_gradients = tape.gradient(ours, variables)
     m = int(draws.num_categories)
     assert 2 <= m < 10
 
@@ -348,12 +336,14 @@ def test_fused_truncated_igr_sb_gradients_match_autodiff_of_the_same_draws(
     reference_gradients = tape.gradient(reference, variables)
 
     np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-10)
-    for ours, expected in zip(fused_gradients, reference_gradients):
+    for ours, expected in zip(our_gradients, reference_gradients):
         np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("trainable_temperature", [False, True])
-def test_fused_igr_sb_gradients_match_autodiff_of_the_same_draws(trainable_temperature):
+def test_igr_sb_gradients_match_autodiff_of_the_definitions_on_the_same_draws(
+    trainable_temperature,
+):
     rng = np.random.default_rng(8)
     loc, scale, temperature, variables = gradient_test_parameters(rng, 6, trainable_temperature)
     weights = tf.constant(rng.normal(size=7))
@@ -364,8 +354,8 @@ def test_fused_igr_sb_gradients_match_autodiff_of_the_same_draws(trainable_tempe
     with tf.GradientTape() as tape:
         distribution = IGRSB(loc, scale, temperature)
         psi, log_prob = distribution.experimental_sample_and_log_prob(3, seed=(2, 3))
-        fused = objective(psi, log_prob)
-    fused_gradients = tape.gradient(fused, variables)
+        ours = objective(psi, log_prob)
+    our_gradients = tape.gradient(ours, variables)
 
     noise = tf.stop_gradient((distribution.bijector.inverse(psi) - loc) / scale)
     with tf.GradientTape() as tape:
@@ -377,5 +367,5 @@ def test_fused_igr_sb_gradients_match_autodiff_of_the_same_draws(trainable_tempe
     reference_gradients = tape.gradient(reference, variables)
 
     np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-9)
-    for ours, expected in zip(fused_gradients, reference_gradients):
+    for ours, expected in zip(our_gradients, reference_gradients):
         np.testing.assert_allclose(ours, expected, rtol=1e-7, atol=1e-9)

@@ -13,24 +13,19 @@ is computed in lambda space, where it is exact and numerically safe.
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 from tensorflow_probability.python.bijectors import chain as chain_bijector
 from tensorflow_probability.python.bijectors import softplus as softplus_bijector
 from tensorflow_probability.python.distributions import independent, normal
 from tensorflow_probability.python.distributions import transformed_distribution as td
 from tensorflow_probability.python.internal import dtype_util, parameter_properties, samplers
-from tensorflow_probability.python.internal import prefer_static as ps
 
-from igr.distributions._broadcast import sum_to_shape
 from igr.distributions._checks import (
-    as_tensor,
     check_broadcastable,
     check_event_size,
     check_positive,
     static_shape,
 )
-from igr.distributions._compiled import compiled
 from igr.distributions._sampling import gaussian_log_density, loc_scale_and_noise
 from igr.distributions.argmax import (
     DEFAULT_ARGMAX_SAMPLES,
@@ -40,7 +35,6 @@ from igr.distributions.argmax import (
 from igr.distributions.planar import PlanarFlow
 from igr.distributions.softmax_plus_plus import (
     SoftmaxPlusPlus,
-    pad_last,
     softmax_plus_plus_logits,
 )
 
@@ -81,6 +75,14 @@ class _GaussianParameters:
         # comes last, so its cache maps these psi back to the Gaussian draws exactly.
         loc, scale, noise = self._loc_scale_and_noise(sample_shape, samplers.sanitize_seed(seed))
         return self.bijector.forward(loc + scale * noise)
+
+    def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
+        # TFP's composition on the draws of `sample` (same seed, same psi): the Gaussian
+        # density of the draw minus the bijector's log-determinant at it, never via log psi.
+        loc, scale, noise = self._loc_scale_and_noise(sample_shape, samplers.sanitize_seed(seed))
+        kappa = loc + scale * noise
+        log_det = self.bijector.forward_log_det_jacobian(kappa, event_ndims=1)
+        return self.bijector.forward(kappa), gaussian_log_density(noise, scale) - log_det
 
 
 class _SoftmaxPlusPlusFamily(td.TransformedDistribution):
@@ -157,125 +159,11 @@ class IGRI(_GaussianParameters, _SoftmaxPlusPlusFamily):
             delta=_positive(),
         )
 
-    def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-        loc, scale, noise = self._loc_scale_and_noise(sample_shape, seed)
-        return igr_i_draw_and_log_prob(
-            loc,
-            scale,
-            noise,
-            as_tensor(self.bijector.temperature, loc.dtype),
-            as_tensor(self.bijector.delta, loc.dtype),
-            delta_is_one=_is_one(self.bijector.delta),
-            temperature_is_constant=_is_constant(self.parameters["temperature"]),
-            delta_is_constant=_is_constant(self.parameters["delta"]),
-        )
-
     def argmax_probs(self, num_samples=None, seed=None):
         """Exact argmax law [..., K] (spec 1.3); `num_samples` and `seed` are ignored."""
         del num_samples, seed
         loc = tf.convert_to_tensor(self.loc)
         return igr_i_argmax_probs(loc, self.scale, self._argmax_threshold(loc.dtype))
-
-
-def igr_i_draw_and_log_prob(
-    loc,
-    scale,
-    noise,
-    temperature,
-    delta,
-    delta_is_one=False,
-    temperature_is_constant=False,
-    delta_is_constant=False,
-):
-    """IGR-I draws `psi` and their log density in one pass, with a closed-form gradient.
-
-    With `n = K - 1`, `lambda = loc + scale * noise`, `x = lambda / tau - log delta` and
-    `psi = softmax([x, 0])`:
-
-        log p(psi) = -|noise|^2 / 2 - sum_k log scale_k - (n / 2) log(2 pi)
-                     + n log tau - sum_{k=1..K} log psi_k.
-
-    The vector-Jacobian product for upstream gradients `g` (of psi) and `h` (of log p) is
-
-        d logit_j = psi_j (g_j - <g, psi> + K h) - h,     d lambda = d logit_{1:n} / tau,
-        d loc = d lambda,   d scale = d lambda * noise - h / scale,
-        d tau = (n h - <d lambda, lambda>) / tau,   d delta = -sum_{k<=n} d logit_k / delta,
-
-    each summed over the axes its parameter was broadcast along. Both passes are compiled by
-    XLA (see `_compiled`).
-
-    Args:
-      loc, scale: [..., n] of one shape P.
-      noise: standard-normal draws of shape sample + P.
-      temperature, delta: broadcasting against the batch shape.
-      delta_is_one: skip `log delta`.
-      temperature_is_constant, delta_is_constant: the value cannot depend on anything a
-        gradient is taken with respect to (a Python or NumPy number), so its gradient is
-        not computed (about 4 per cent of the benchmark step at K = 50).
-    """
-
-    @tf.custom_gradient
-    def forward(loc, scale, temperature, delta):
-        psi, log_prob = _igr_i_forward(loc, scale, noise, temperature, delta, delta_is_one)
-
-        def gradient(psi_gradient, log_prob_gradient):
-            return _igr_i_backward(
-                (psi_gradient, log_prob_gradient),
-                (psi, loc, scale, noise, temperature, delta),
-                not temperature_is_constant,
-                not delta_is_constant,
-            )
-
-        return (psi, log_prob), gradient
-
-    return forward(loc, scale, temperature, delta)
-
-
-@compiled
-def _igr_i_forward(loc, scale, noise, temperature, delta, delta_is_one):
-    """`(psi, log p(psi))` of `igr_i_draw_and_log_prob`."""
-    num_coordinates = ps.cast(ps.shape(noise)[-1], noise.dtype)
-    x = (loc + scale * noise) * tf.math.reciprocal(temperature)[..., tf.newaxis]
-    if not delta_is_one:
-        x = x - tf.math.log(delta)[..., tf.newaxis]
-    log_psi = tf.math.log_softmax(pad_last(x), axis=-1)
-    log_prob = (
-        gaussian_log_density(noise, scale)
-        + num_coordinates * tf.math.log(temperature)
-        - tf.reduce_sum(log_psi, axis=-1)
-    )
-    return tf.math.exp(log_psi), log_prob
-
-
-@compiled
-def _igr_i_backward(upstream, saved, with_temperature_gradient, with_delta_gradient):
-    """`(d loc, d scale, d tau, d delta)` of `igr_i_draw_and_log_prob` (None when not asked)."""
-    psi_gradient, log_prob_gradient = upstream
-    psi, loc, scale, noise, temperature, delta = saved
-    num_coordinates = ps.cast(ps.shape(noise)[-1], noise.dtype)
-    h = log_prob_gradient[..., tf.newaxis]
-    shift = tf.reduce_sum(psi_gradient * psi, -1, keepdims=True) - (num_coordinates + 1) * h
-    logit_gradient = (psi * (psi_gradient - shift) - h)[..., :-1]
-    lam_gradient = logit_gradient * tf.math.reciprocal(temperature)[..., tf.newaxis]
-    scale_term = sum_to_shape(h, ps.concat([ps.shape(scale)[:-1], [1]], 0)) / scale
-    temperature_gradient = delta_gradient = None
-    if with_temperature_gradient:
-        lam = loc + scale * noise
-        temperature_gradient = sum_to_shape(
-            (num_coordinates * log_prob_gradient - tf.reduce_sum(lam_gradient * lam, axis=-1))
-            / temperature,
-            ps.shape(temperature),
-        )
-    if with_delta_gradient:
-        delta_gradient = sum_to_shape(
-            -tf.reduce_sum(logit_gradient, axis=-1) / delta, ps.shape(delta)
-        )
-    return (
-        sum_to_shape(lam_gradient, ps.shape(loc)),
-        sum_to_shape(lam_gradient * noise, ps.shape(scale)) - scale_term,
-        temperature_gradient,
-        delta_gradient,
-    )
 
 
 class IGRPlanar(_SoftmaxPlusPlusFamily):
@@ -350,17 +238,6 @@ def _positive_event():
         event_ndims=1,
         default_constraining_bijector_fn=lambda: softplus_bijector.Softplus(),
     )
-
-
-def _is_constant(value) -> bool:
-    """True for a Python or NumPy number or array: no gradient can flow into it."""
-    return isinstance(value, (int, float, np.ndarray, np.generic))
-
-
-def _is_one(value) -> bool:
-    """True when `value` is statically known to be 1 everywhere (then `log value` is skipped)."""
-    static = tf.get_static_value(value)
-    return static is not None and bool(np.all(static == 1))
 
 
 def _as_dtype(value, dtype):

@@ -33,7 +33,6 @@ from tensorflow_probability.python.internal import (
 )
 from tensorflow_probability.python.internal import prefer_static as ps
 
-from igr.distributions._broadcast import sum_to_shape
 from igr.distributions._checks import (
     as_parameter,
     as_tensor,
@@ -49,7 +48,6 @@ from igr.distributions.igr_gaussian import (
     _as_dtype,
     _gaussian_base,
     _GaussianParameters,
-    _is_constant,
     _positive,
     _positive_event,
 )
@@ -60,7 +58,6 @@ from igr.distributions.stick_breaking import (
     exclusive_prefix_sums,
     log_stick_pieces,
     log_sticks,
-    reverse_exclusive_prefix_sums,
     sum_first_categories,
     tempered_softmax_log_det,
     tempered_softmax_log_det_from_sum,
@@ -123,19 +120,6 @@ class IGRSB(_GaussianParameters, td.TransformedDistribution):
             safe_kappa, event_ndims=1
         )
         return tf.where(in_support, log_prob, tf.constant(-float("inf"), log_prob.dtype))
-
-    def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-        # The truncated draw's kernels with all K categories in use.
-        loc, scale, noise = self._loc_scale_and_noise(sample_shape, seed)
-        psi, log_prob, *_ = fused_stick_breaking_draw(
-            loc,
-            scale,
-            noise,
-            as_tensor(self.temperature, loc.dtype),
-            truncate=None,
-            with_temperature_gradient=not _is_constant(self.parameters["temperature"]),
-        )
-        return psi, log_prob
 
     def sample_argmax(self, n, seed=None):
         """Argmax categories [n, ...]: argmax of psi is the argmax of the pieces."""
@@ -266,29 +250,25 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         return normal.Normal(self._loc, self._scale)
 
     def _draw(self, sample_shape, seed):
-        """One fused pass: draws, truncation, psi and the log density under that truncation.
+        """One pass: draws, truncation, psi and the log density under that truncation.
 
         With `P_k = sum_{j<k} log(1 - v_j)` (k = 0..K_max-1), the kept pieces are
         `log eta_k = log v_k + P_k` for k < m - 1, the remainder at index m - 1 is `P_{m-1}`
         and later entries are empty. The log density of the finite IGR-SB of those m
         categories is `sum_{k<m-1} log N(kappa_k) - sum_{k<m} log eta_k` (the stick-breaking
         log-det) minus the tempered-softmax term `log m - (m-1) log tau + sum_{k<m} log psi_k`.
-        The gradient is in closed form (`_truncated_backward`).
+        TensorFlow's autodiff differentiates it (a hand-written gradient was no faster in
+        the VAE step: README, "Fused samplers").
         """
         loc, scale, noise = loc_scale_and_noise(
             tf.convert_to_tensor(self._loc), tf.convert_to_tensor(self._scale), sample_shape, seed
         )
         temperature = as_tensor(self._temperature, loc.dtype)
-        psi, log_prob, kappa, pieces, m, cap_hit = fused_stick_breaking_draw(
-            loc,
-            scale,
-            noise,
-            temperature,
-            lambda prefix: truncation_num_categories(
-                prefix, self._threshold, self._quantile, self.max_categories
-            ),
-            with_temperature_gradient=not _is_constant(self.parameters["temperature"]),
+        kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
+        m, cap_hit = truncation_num_categories(
+            tf.stop_gradient(prefix), self._threshold, self._quantile, self.max_categories
         )
+        psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
         logits = tf.where(
             tf.range(self.max_categories) <= m - 1,
             pieces * tf.math.reciprocal(temperature)[..., tf.newaxis],
@@ -342,44 +322,6 @@ class TruncatedIGRSB(distribution_lib.AutoCompositeTensorDistribution):
         return monte_carlo_argmax_probs(self.sample_argmax, self.max_categories, num_samples, seed)
 
 
-def fused_stick_breaking_draw(
-    loc, scale, noise, temperature, truncate=None, with_temperature_gradient=True
-):
-    """IGR-SB draws under a truncation, their log density, and a closed-form gradient.
-
-    `kappa = loc + scale * noise`; `truncate(P)` maps the prefix sums of the sticks to
-    `(m, cap_hit)` (a function of the draws, not differentiated), and `truncate=None` keeps
-    all K categories (finite IGR-SB). The gradient is `_truncated_backward`; the kernels run
-    op by op: compiled by XLA they were faster at K = 50 but slower at K = 10 and in the
-    MNIST VAE step on a 2-core CPU (benchmarks/). Returns
-    `(psi, log_prob, kappa, pieces, m, cap_hit)`; gradients flow from psi, log_prob, kappa
-    and pieces into loc, scale and (with `with_temperature_gradient`) the temperature.
-    """
-    truncation = []
-
-    @tf.custom_gradient
-    def forward(loc, scale, temperature):
-        kappa, log_v, prefix = _truncated_sticks(loc, scale, noise)
-        if truncate is None:
-            m, cap_hit = ps.shape(noise)[-1] + 1, False
-        else:
-            m, cap_hit = truncate(prefix)
-        truncation.extend([m, cap_hit])
-        psi, pieces, log_prob = _truncated_density(log_v, prefix, noise, scale, m, temperature)
-
-        def gradient(psi_gradient, log_prob_gradient, kappa_gradient, pieces_gradient):
-            return _truncated_backward(
-                (psi_gradient, log_prob_gradient, kappa_gradient, pieces_gradient),
-                (psi, pieces, log_v, noise, scale, m, temperature),
-                with_temperature_gradient,
-            )
-
-        return (psi, log_prob, kappa, pieces), gradient
-
-    psi, log_prob, kappa, pieces = forward(loc, scale, temperature)
-    return (psi, log_prob, kappa, pieces, *truncation)
-
-
 def _truncation_masks(m, size, dtype):
     """0/1 masks [size] of the m categories in use and of the m - 1 kept sticks."""
     index = tf.range(size)
@@ -411,57 +353,6 @@ def _truncated_density(log_v, prefix, noise, scale, m, temperature):
         - tempered_softmax_log_det_from_sum(sum_log_psi, temperature, m)
     )
     return tf.math.exp(log_psi), pieces, log_prob
-
-
-def _truncated_backward(upstream, saved, with_temperature_gradient):
-    """`(d loc, d scale, d tau or None)` of a truncated draw, in closed form.
-
-    For upstream gradients `g` (psi), `h` (log p), `g_kappa` and `g_eta`, with the masks
-    `a` (k < m) and `b` (k < m - 1):
-
-        d logit_j  = psi_j (g_j - <g, psi> + m h) - h a_j,     logit_j = eta_j / tau
-        d log eta  = (d logit / tau + g_eta) eta - h a
-        d log v_k  = b_k d log eta_k,      d P_k = d log eta_k
-        d log(1 - v_j) = sum_{k>j} d P_k   (the transposed prefix sum)
-        d kappa    = d log v - v (d log v + d log(1 - v)) + g_kappa
-        d loc = d kappa,   d scale = d kappa * noise - h b / scale,
-        d tau = ((m - 1) h - <d logit, eta> / tau) / tau,
-
-    each summed over the axes its parameter was broadcast along.
-    """
-    psi_gradient, log_prob_gradient, kappa_gradient, pieces_gradient = upstream
-    psi, pieces, log_v, noise, scale, m, temperature = saved
-    active, kept = _truncation_masks(m, psi.shape[-1], psi.dtype)
-    m_float = tf.cast(m, psi.dtype)
-    h = log_prob_gradient[..., tf.newaxis]
-    inverse_temperature = tf.math.reciprocal(temperature)[..., tf.newaxis]
-    shift = tf.reduce_sum(psi_gradient * psi, -1, keepdims=True) - m_float * h
-    logit_gradient = psi * (psi_gradient - shift) - h * active
-    piece_gradient = logit_gradient * inverse_temperature
-    if pieces_gradient is not None:
-        piece_gradient = piece_gradient + pieces_gradient
-    log_piece_gradient = piece_gradient * pieces - h * active
-    log_v_gradient = log_piece_gradient[..., :-1] * kept[:-1]
-    log_one_minus_v_gradient = reverse_exclusive_prefix_sums(log_piece_gradient)
-    kappa_total = log_v_gradient - tf.math.exp(log_v) * (log_v_gradient + log_one_minus_v_gradient)
-    if kappa_gradient is not None:
-        kappa_total = kappa_total + kappa_gradient
-    temperature_gradient = None
-    if with_temperature_gradient:
-        temperature_gradient = sum_to_shape(
-            (
-                (m_float - 1.0) * log_prob_gradient
-                - tf.reduce_sum(logit_gradient * pieces, axis=-1) * inverse_temperature[..., 0]
-            )
-            / temperature,
-            ps.shape(temperature),
-        )
-    scale_term = sum_to_shape(h * kept[:-1], ps.shape(scale)) / scale
-    return (
-        sum_to_shape(kappa_total, ps.shape(scale)),
-        sum_to_shape(kappa_total * noise, ps.shape(scale)) - scale_term,
-        temperature_gradient,
-    )
 
 
 def log_pieces_to_logits(log_pieces, temperature):

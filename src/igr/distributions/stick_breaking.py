@@ -70,21 +70,6 @@ def exclusive_prefix_sums(x, include_total=False):
     return tf.reshape(sums, ps.concat([ps.shape(x)[:-1], [width]], axis=0))
 
 
-def reverse_exclusive_prefix_sums(y):
-    """`out_j = sum_{k>j} y_k` for j = 0..n-1, from `y` [..., n+1].
-
-    The vector-Jacobian product of `exclusive_prefix_sums(x, include_total=True)`: one matmul
-    with the transposed triangle (a reversed `cumsum` where TensorFloat-32 could run).
-    """
-    width = y.shape[-1]
-    if width is None or _tf32_matmul_possible(y.dtype):
-        return tf.math.cumsum(y, axis=-1, exclusive=True, reverse=True)[..., :-1]
-    n = width - 1
-    triangle = tf.constant(np.triu(np.ones((n, width)), k=1), y.dtype)
-    sums = tf.linalg.matmul(tf.reshape(y, [-1, width]), triangle, transpose_b=True)
-    return tf.reshape(sums, ps.concat([ps.shape(y)[:-1], [n]], axis=0))
-
-
 def log_sticks(kappa):
     """`(log v, log(1 - v))` for `v = sigmoid(kappa)`, from one softplus.
 

@@ -87,12 +87,9 @@ def build_model(settings: dict[str, Any], image_shape):
 
 
 def run_fingerprint_settings(settings: dict[str, Any], data_id: dict[str, str]) -> dict[str, Any]:
-    """What defines a SOP run's result: its settings but the epochs, the data, code options."""
-    from igr.training.run_folder import code_options
-
+    """What defines a SOP run's result: its settings but the epochs, and the data."""
     fingerprint = {"stage": "sop", **{k: v for k, v in settings.items() if k != "epochs"}}
     fingerprint["data"] = data_id
-    fingerprint["code"] = code_options()
     return fingerprint
 
 

@@ -125,8 +125,6 @@ def run_fingerprint_settings(
 
     Left out: epochs (more epochs extend a run), checkpoint cadence, threads and paths.
     """
-    from igr.training.run_folder import code_options
-
     return {
         "stage": "vae",
         "model": settings,
@@ -139,7 +137,7 @@ def run_fingerprint_settings(
         },
         "prior_sha256": prior_sha256,
         "data": data_id,
-        "code": {"jit_compile": bool(args.jit), **code_options()},
+        "code": {"jit_compile": bool(args.jit)},
         "debug_nan_at_step": args.debug_nan_at_step,
     }
 

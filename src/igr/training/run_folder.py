@@ -71,13 +71,6 @@ def data_identity(dataset: str, data) -> dict[str, str]:
     return {"dataset": dataset, "sha256_of_arrays": sha256_of_arrays(data.x_train, data.x_test)}
 
 
-def code_options() -> dict[str, str]:
-    """Code switches that can change a run's numbers: ``IGR_XLA`` (the fused kernels)."""
-    import os
-
-    return {"IGR_XLA": os.environ.get("IGR_XLA", "1")}
-
-
 def check_same_data(record_name: str, trained_on: dict[str, str], dataset: str, data) -> None:
     """Raise :class:`igr.errors.InputError` unless ``data`` is what the run trained on."""
     from igr.errors import InputError
