@@ -30,6 +30,7 @@ report: "workflow/report/workflow.rst"
 
 include: "rules/data.smk"
 include: "rules/priors.smk"
+include: "rules/temperatures.smk"
 include: "rules/simplex_proximity.smk"
 include: "rules/vae.smk"
 include: "rules/approximations.smk"

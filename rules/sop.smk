@@ -9,6 +9,7 @@
 rule train_sop:
     input:
         manifest=paths.dataset_manifest(),
+        temperature=lambda wildcards: pipeline.sop_temperature_file(wildcards.family),
     output:
         record=f"{paths.SOP_RUN}/train.json",
         evaluation=f"{paths.SOP_RUN}/evaluation.json",

@@ -8,6 +8,7 @@ rule train_vae:
     input:
         manifest=paths.dataset_manifest(),
         prior=lambda wildcards: pipeline.vae_prior(wildcards.family),
+        temperature=lambda wildcards: pipeline.vae_temperature_file(wildcards.family),
     output:
         record=f"{paths.VAE_RUN}/train.json",
         history=f"{paths.VAE_RUN}/history.csv",

@@ -19,6 +19,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "igr.data.cli",
     "igr.experiments.priors",
     "igr.reporting.priors",
+    "igr.experiments.temperatures",
     "igr.experiments.simplex_proximity",
     "igr.reporting.simplex_proximity",
     "igr.experiments.approximations",

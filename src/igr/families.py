@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Pipeline stages that train or evaluate families.
-STAGES = ("priors", "simplex_proximity", "vae", "sop")
+STAGES = ("priors", "temperatures", "simplex_proximity", "vae", "sop")
 
 
 @dataclass(frozen=True)
@@ -51,15 +51,15 @@ FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
         Family("gs", "GS", "#4c72b0", 0, "gs", "gs", ("logits",), True,
-               ("priors", "simplex_proximity", "vae", "sop")),
+               ("priors", "temperatures", "simplex_proximity", "vae", "sop")),
         Family("igr_i", "IGR-I", "#dd8452", 1, "igr_i", "igr_i", _GAUSSIAN, True,
-               ("priors", "simplex_proximity", "vae", "sop")),
+               ("priors", "temperatures", "simplex_proximity", "vae", "sop")),
         Family("igr_planar", "IGR-Planar", "#55a868", 2, "igr_planar", "igr_i", _GAUSSIAN, False,
-               ("priors", "vae", "sop"), planar=True),
+               ("priors", "temperatures", "vae", "sop"), planar=True),
         Family("igr_sb", "IGR-SB", "#c44e52", 3, "igr_sb", "igr_sb", _GAUSSIAN, False,
-               ("priors", "vae", "sop")),
+               ("priors", "temperatures", "vae", "sop")),
         Family("igr_sb_trunc", "IGR-SB (truncated)", "#8172b3", 4, "igr_sb", "igr_sb", _GAUSSIAN,
-               False, ("vae",), truncated=True),
+               False, ("temperatures", "vae"), truncated=True),
     )
 }
 

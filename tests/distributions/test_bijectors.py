@@ -160,6 +160,37 @@ def test_planar_flow_is_invertible_when_w_dot_u_violates_the_bound():
     assert np.all(np.isfinite(flow.forward_log_det_jacobian(t, 1).numpy()))
 
 
+def test_planar_flow_log_det_is_finite_for_strongly_negative_w_dot_u():
+    """float32, w.u from -5 to -60: the dot product of the corrected u used to round below -1
+    (NaN log-det in about half of such pairs); the log-det now matches float64 autodiff."""
+    rng = np.random.default_rng(12)
+    w = rng.normal(size=(1000, 9)).astype(np.float32)
+    scale = rng.uniform(5.0, 60.0, size=(1000, 1)).astype(np.float32)
+    u = (-scale * w / np.sum(w**2, -1, keepdims=True)).astype(np.float32)
+    u += 0.01 * rng.normal(size=u.shape).astype(np.float32)
+    flow = PlanarFlow(tf.constant(u), tf.constant(w), tf.zeros([1000]))
+    z = tf.constant(rng.normal(size=(1000, 9)).astype(np.float32))
+    log_det = flow.forward_log_det_jacobian(z, 1).numpy()
+    assert np.all(np.isfinite(log_det))
+    exact = PlanarFlow(tf.constant(u, F64), tf.constant(w, F64), tf.zeros([1000], F64))
+    z64 = tf.cast(z, F64)
+    with tf.GradientTape() as tape:
+        tape.watch(z64)
+        out = exact.forward(z64)
+    reference = tf.linalg.slogdet(tape.batch_jacobian(out, z64))[1].numpy()
+    np.testing.assert_allclose(log_det, reference, rtol=1e-3, atol=1e-3)
+
+
+def test_planar_flow_with_w_zero_is_a_translation():
+    u = tf.constant([[0.5, -1.0, 2.0]], F64)
+    flow = PlanarFlow(u, tf.zeros([1, 3], F64), tf.constant([0.3], F64))
+    z = tf.constant([[1.0, 2.0, 3.0]], F64)
+    y = flow.forward(z)
+    np.testing.assert_allclose(y, z + u * np.tanh(0.3), rtol=1e-12)
+    np.testing.assert_allclose(flow.forward_log_det_jacobian(z, 1), [0.0])
+    np.testing.assert_allclose(flow.inverse(tf.identity(y)), z, atol=1e-9)
+
+
 def test_invalid_bijector_parameters_raise_value_errors():
     with pytest.raises(ValueError, match="temperature.*> 0"):
         SoftmaxPlusPlus(0.0)

@@ -33,7 +33,24 @@ def test_family_specific_training_options():
     truncated = pipeline.vae_train_options("igr_sb_trunc")
     assert "--threshold 0.9" in truncated and "--quantile 0.75" in truncated
     assert "--planar-layers" not in pipeline.vae_train_options("igr_i")
-    assert pipeline.vae_train_options("igr_i").endswith("--temperature 0.5")
+    assert pipeline.vae_train_options("igr_i").endswith(
+        "--temperature-file results/temperatures/igr_i_K10.json"
+    )
+    assert pipeline.vae_temperature_file("igr_sb_trunc") == ["results/temperatures/igr_sb_trunc_K10.json"]
+    given = Pipeline(with_change("vae.temperatures.igr_i", 0.5))
+    assert given.vae_train_options("igr_i").endswith("--temperature 0.5")
+    assert given.vae_temperature_file("igr_i") == []
+
+
+def test_calibration_reads_the_family_prior_and_keeps_the_truncation():
+    pipeline = Pipeline(DEFAULT)
+    assert pipeline.temperature_prior("igr_planar", 10) == "results/priors/igr_planar_K10.json"
+    assert pipeline.temperature_prior("igr_sb_trunc", 10) == "results/priors/igr_sb_K10.json"
+    options = pipeline.calibration_options("igr_sb_trunc")
+    assert "--fraction 0.75" in options and "--threshold 0.9" in options
+    assert "--threshold" not in pipeline.calibration_options("gs")
+    assert pipeline.sop_temperature_file("igr_i") == ["results/temperatures/igr_i_K2.json"]
+    assert "results/temperatures/gs_K2.json" in pipeline.temperature_outputs()
     assert " --jit" in Pipeline(with_change("vae.jit_compile", True)).vae_train_options("gs")
 
 

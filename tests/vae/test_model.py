@@ -144,3 +144,25 @@ def test_gaussian_likelihood_matches_scipy(prior_files):
     means = model.decoder(tf.reshape(psi, [3, 40])).numpy()
     expected = norm.logpdf(x.numpy(), loc=means, scale=np.exp(-0.7)).reshape(3, -1).sum(axis=1)
     np.testing.assert_allclose(model.log_likelihood(x, psi).numpy(), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["gs", "igr_sb_trunc"])
+def test_diagnostics_share_one_draw_with_the_elbo(family, prior_files):
+    """Same seed: the KL per variable is the ELBO's KL / V, the relaxation gap is
+    log p(x | psi) - log p(x | one_hot(argmax psi)) on that psi, and both are finite."""
+    prior_key = "igr_sb" if family == "igr_sb_trunc" else family
+    settings = dict(SETTINGS, family=family)
+    model = build_model(settings, read_json(prior_files[prior_key]), (8, 8, 1))
+    x = tf.constant(_images())
+    seed = tf.constant([6, 7])
+    values = model.diagnostics(x, seed)
+    terms = model.elbo_terms(x, seed)
+    np.testing.assert_allclose(values["kl_per_variable"], terms["kl"].numpy() / 4, rtol=1e-5)
+    q = model.latent.posterior(model.encoder(x))
+    psi, _, _ = model.latent.sample_and_kl(q, seed)
+    one_hot = tf.one_hot(tf.argmax(psi, -1), 10)
+    gap = model.log_likelihood(x, psi) - model.log_likelihood(x, one_hot)
+    np.testing.assert_allclose(values["relaxation_gap"], gap, rtol=1e-5, atol=1e-4)
+    assert values["vertex_distance"].shape == (8, 4)
+    categories = float(values["categories_used"])
+    assert (2 <= categories <= 10) if family == "igr_sb_trunc" else categories == 10

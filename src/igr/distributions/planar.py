@@ -6,7 +6,13 @@
 so that `w.u_hat = m(w.u) > -1` and f is invertible. Dot products and norms are taken per
 batch member (per discrete variable), never across variables.
 
-    log |det df/dz| = log(1 + (1 - tanh^2(w.z + b)) w.u_hat)   (> 0 inside the log).
+    log |det df/dz| = log(1 + (1 - t^2) w.u_hat),   t = tanh(w.z + b),
+                    = log(t^2 + (1 - t^2) softplus(w.u))   (> 0 inside the log),
+
+computed in the second form from `w.u_hat = m(w.u)` directly: the dot product of the
+corrected vector can round below -1 when `w.u` is strongly negative, and then the first
+form is NaN. With `w = 0` (no direction) `u_hat = u`, `w.u_hat = 0`: a translation by
+`u tanh(b)` with log-determinant 0.
 
 Inverse: `alpha = w.z` solves `alpha + (w.u_hat) tanh(alpha + b) = w.y`, whose left side is
 strictly increasing in alpha; it is found by bisection on
@@ -26,11 +32,21 @@ INVERSE_BISECTION_STEPS = 80
 
 
 def corrected_u(u, w):
-    """`u_hat = u + (m(w.u) - w.u) w / ||w||^2`, with `m(x) = -1 + softplus(x)`."""
+    """`u_hat = u + (m(w.u) - w.u) w / ||w||^2`, with `m(x) = -1 + softplus(x)` (u if w = 0)."""
+    return _corrected(u, w)[0]
+
+
+def _corrected(u, w):
+    """`(u_hat, w.u_hat, softplus(w.u), has_direction)`, each product per batch member."""
     w_dot_u = tf.reduce_sum(w * u, axis=-1, keepdims=True)
     w_norm_sq = tf.reduce_sum(tf.square(w), axis=-1, keepdims=True)
-    m = -1.0 + tf.math.softplus(w_dot_u)
-    return u + (m - w_dot_u) * w / w_norm_sq
+    has_direction = w_norm_sq > 0
+    safe_norm_sq = tf.where(has_direction, w_norm_sq, tf.ones_like(w_norm_sq))
+    softplus = tf.math.softplus(w_dot_u)
+    m = -1.0 + softplus
+    shift = tf.where(has_direction, (m - w_dot_u) / safe_norm_sq, tf.zeros_like(m))
+    w_dot_u_hat = tf.where(has_direction, m, tf.zeros_like(m))
+    return u + shift * w, w_dot_u_hat, softplus, has_direction
 
 
 class PlanarFlow(bijector_lib.Bijector):
@@ -72,23 +88,23 @@ class PlanarFlow(bijector_lib.Bijector):
 
     def _params(self, dtype):
         w = as_tensor(self._w, dtype)
-        u_hat = corrected_u(as_tensor(self._u, dtype), w)
+        u_hat, w_dot_u_hat, softplus, has_direction = _corrected(as_tensor(self._u, dtype), w)
         b = as_tensor(self._b, dtype)[..., tf.newaxis]
-        return u_hat, w, b
+        return u_hat, w, b, w_dot_u_hat, softplus, has_direction
 
     def _forward(self, x):
-        u_hat, w, b = self._params(x.dtype)
+        u_hat, w, b, *_ = self._params(x.dtype)
         return x + u_hat * tf.math.tanh(tf.reduce_sum(w * x, axis=-1, keepdims=True) + b)
 
     def _forward_log_det_jacobian(self, x):
-        u_hat, w, b = self._params(x.dtype)
-        activation = tf.math.tanh(tf.reduce_sum(w * x, axis=-1, keepdims=True) + b)
-        w_dot_u_hat = tf.reduce_sum(w * u_hat, axis=-1, keepdims=True)
-        return tf.math.log1p((1.0 - tf.square(activation)) * w_dot_u_hat)[..., 0]
+        _, w, b, _, softplus, has_direction = self._params(x.dtype)
+        t_squared = tf.square(tf.math.tanh(tf.reduce_sum(w * x, axis=-1, keepdims=True) + b))
+        inside = t_squared + (1.0 - t_squared) * softplus
+        log_det = tf.where(has_direction, tf.math.log(inside), tf.zeros_like(inside))
+        return log_det[..., 0]
 
     def _inverse(self, y):
-        u_hat, w, b = self._params(y.dtype)
-        c = tf.reduce_sum(w * u_hat, axis=-1, keepdims=True)
+        u_hat, w, b, c, *_ = self._params(y.dtype)
         target = tf.reduce_sum(w * y, axis=-1, keepdims=True)
         shape = tf.broadcast_dynamic_shape(tf.shape(target), tf.shape(c + b))
         low = tf.broadcast_to(target - tf.abs(c), shape)

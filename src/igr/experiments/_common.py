@@ -1,4 +1,5 @@
-"""Small helpers shared by the stage modules: divergences to uniform, seeds, TF threads."""
+"""Small helpers shared by the stage modules: divergences to uniform, vertex distances,
+seeds, TF threads, argparse types."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ def divergences_from_uniform(probabilities: Sequence[float]) -> dict[str, float]
         "kl_uniform_to_learned": kl if math.isfinite(kl) else math.inf,
         "total_variation": float(0.5 * np.sum(np.abs(p - u))),
     }
+
+
+def distance_to_argmax_vertex(psi: np.ndarray) -> np.ndarray:
+    """``|| psi - e_{argmax psi} ||_2`` over the last axis (a point of the simplex)."""
+    psi = np.asarray(psi, dtype=np.float64)
+    vertex = np.zeros_like(psi)
+    np.put_along_axis(vertex, np.argmax(psi, axis=-1)[..., None], 1.0, axis=-1)
+    return np.linalg.norm(psi - vertex, axis=-1)
 
 
 def configure_threads(threads: int | None) -> None:

@@ -98,3 +98,51 @@ def read_train_record(path: Path) -> dict[str, Any]:
             f"{path}: not a train record of this igr (no fingerprint); retrain to make one"
         )
     return record
+
+
+def add_temperature_options(parser, help_suffix: str = "") -> None:
+    """``--temperature TAU`` or ``--temperature-file FILE`` (one of them, required)."""
+    from igr.experiments._common import positive_float
+
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--temperature", type=positive_float, help=f"tau{help_suffix}")
+    group.add_argument(
+        "--temperature-file",
+        type=Path,
+        help="JSON of igr calibrate-temperature for this family and K (a calibrated tau)",
+    )
+
+
+def resolve_temperature(args, family: str, num_categories: int) -> tuple[float, dict[str, Any]]:
+    """``(tau, source)`` from ``--temperature`` or ``--temperature-file`` (checked: the file
+    is a calibration of ``family`` for K = ``num_categories``). ``source`` goes into records."""
+    path = getattr(args, "temperature_file", None)
+    if path is None:
+        return float(args.temperature), {"kind": "given"}
+    where = f"--temperature-file {path}"
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{where}: not a readable calibration record ({error})") from None
+    if not isinstance(record, dict) or "temperature" not in record or "rule" not in record:
+        raise InputError(f"{where}: not a record of igr calibrate-temperature")
+    if record.get("family") != family or record.get("num_categories") != num_categories:
+        raise InputError(
+            f"{where}: calibrates {record.get('family')} with K = {record.get('num_categories')}"
+            f", but this run is {family} with K = {num_categories}"
+        )
+    tau = record["temperature"]
+    if not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
+        raise InputError(f"{where}: temperature {tau!r} is not a positive number")
+    from igr.training.run_folder import sha256_of_file
+
+    source = {
+        "kind": "calibrated",
+        "file": str(path),
+        "sha256": sha256_of_file(path),
+        "rule": record["rule"],
+        "fraction_reached": record.get("fraction_reached"),
+    }
+    return float(tau), source

@@ -25,6 +25,7 @@ import numpy as np
 from igr.experiments._common import (
     at_least,
     configure_threads,
+    distance_to_argmax_vertex,
     family_seed,
     positive_int,
 )
@@ -32,14 +33,6 @@ from igr.families import families_of_stage
 from igr.io import read_json, write_csv_atomic
 
 FAMILIES: tuple[str, ...] = families_of_stage("simplex_proximity")
-
-
-def distance_to_argmax_vertex(psi: np.ndarray) -> np.ndarray:
-    """``|| psi - e_{argmax psi} ||_2`` over the last axis (a point of the simplex)."""
-    psi = np.asarray(psi, dtype=np.float64)
-    vertex = np.zeros_like(psi)
-    np.put_along_axis(vertex, np.argmax(psi, axis=-1)[..., None], 1.0, axis=-1)
-    return np.linalg.norm(psi - vertex, axis=-1)
 
 
 def load_igr_i_prior(path: str | Path, num_categories: int) -> dict[str, Any]:

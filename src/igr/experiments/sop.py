@@ -40,7 +40,13 @@ from igr.experiments._common import (
     positive_float,
     positive_int,
 )
-from igr.experiments._inputs import check_output_path, check_run_dir, read_train_record
+from igr.experiments._inputs import (
+    add_temperature_options,
+    check_output_path,
+    check_run_dir,
+    read_train_record,
+    resolve_temperature,
+)
 from igr.families import families_of_stage
 from igr.io import write_json_atomic
 
@@ -238,6 +244,7 @@ def _train_command(args: argparse.Namespace) -> int:
     for path, option in ((args.output, "--output"), (args.evaluation_output, "--evaluation-output")):
         check_output_path(path, option)
     check_run_dir(args.run_dir)
+    args.temperature, temperature_source = resolve_temperature(args, args.family, 2)
 
     from igr.training import (
         EXIT_DIVERGED,
@@ -256,6 +263,7 @@ def _train_command(args: argparse.Namespace) -> int:
     except TrainingDiverged as stop:
         print(f"igr sop train: {stop}", file=sys.stderr)
         return EXIT_DIVERGED
+    record["temperature_source"] = temperature_source
     print(
         f"{args.dataset} {args.family} seed {args.seed}: training loss "
         f"{record['first_epoch_loss']:.3f} (epoch 1) -> {record['final_train_loss']:.3f}"
@@ -323,7 +331,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--data-dir", default=None)
     t.add_argument("--hidden-units", type=positive_int, required=True, help="paper: 240")
-    t.add_argument("--temperature", type=positive_float, required=True)
+    add_temperature_options(t, " of every unit (K = 2)")
     t.add_argument("--planar-layers", type=positive_int, default=2, help="IGR-Planar only")
     t.add_argument("--epochs", type=positive_int, required=True)
     t.add_argument("--batch-size", type=positive_int, default=100)

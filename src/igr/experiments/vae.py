@@ -37,10 +37,12 @@ from igr.errors import InputError
 from igr.families import families_of_stage, get_family
 from igr.experiments._common import configure_threads, positive_float, positive_int
 from igr.experiments._inputs import (
+    add_temperature_options,
     check_output_path,
     check_run_dir,
     read_prior_file,
     read_train_record,
+    resolve_temperature,
 )
 from igr.io import write_json_atomic
 
@@ -147,6 +149,9 @@ def _check_train_inputs(args: argparse.Namespace) -> dict[str, Any]:
     check_output_path(args.output, "--output")
     check_output_path(args.history, "--history")
     check_run_dir(args.run_dir)
+    args.temperature, args.temperature_source = resolve_temperature(
+        args, args.family, args.num_categories
+    )
     return read_prior_file(args.prior, args.family, args.num_categories, args.num_variables)
 
 
@@ -245,6 +250,7 @@ def _train(args: argparse.Namespace) -> int:
         "fingerprint": start.fingerprint,
         "fingerprint_settings": fingerprint_settings,
         "run_start": start.as_record(),
+        "temperature_source": args.temperature_source,
         "prior_file": str(args.prior),
         "prior_sha256": prior_sha256,
         "run_dir": str(args.run_dir),
@@ -308,17 +314,21 @@ def evaluate(args: argparse.Namespace) -> int:
     @tf.function(reduce_retracing=True)
     def batch_diagnostics(x, index):
         batch_seed = tf.stack([tf.constant(seed, tf.int32), 3_000_000 + tf.cast(index, tf.int32)])
-        return model.vertex_distances(x, batch_seed), model.psi_jacobian_norms(x, batch_seed)
+        return model.diagnostics(x, batch_seed), model.psi_jacobian_norms(x, batch_seed)
 
-    bounds, distances, norms = [], [], []
+    bounds, diagnostics, norms = [], [], []
     for index, x in enumerate(evaluation_batches(images, batch_size=args.bound_batch_size)):
         bounds.append(batch_bound(x, tf.constant(index, tf.int64)).numpy())
     for index, x in enumerate(evaluation_batches(images, batch_size=args.batch_size)):
-        d, n = batch_diagnostics(x, tf.constant(index, tf.int64))
-        distances.append(d.numpy().ravel())
+        values, n = batch_diagnostics(x, tf.constant(index, tf.int64))
+        diagnostics.append({key: value.numpy() for key, value in values.items()})
         norms.append(n.numpy())
     bounds_all = np.concatenate(bounds).astype(np.float64)
-    distances_all = np.concatenate(distances).astype(np.float64)
+    distances_all = np.concatenate([d["vertex_distance"].ravel() for d in diagnostics])
+    distances_all = distances_all.astype(np.float64)
+    gaps = np.concatenate([d["relaxation_gap"] for d in diagnostics]).astype(np.float64)
+    kl_per_variable = np.concatenate([d["kl_per_variable"] for d in diagnostics])
+    categories = [float(d["categories_used"]) for d in diagnostics]
     norms_all = np.concatenate(norms).astype(np.float64)
     rng = np.random.default_rng(seed)
     subsample = rng.choice(
@@ -327,6 +337,7 @@ def evaluate(args: argparse.Namespace) -> int:
     exact = get_family(settings["family"]).exact_argmax
     result = {
         "settings": settings,
+        "temperature_source": record.get("temperature_source", {"kind": "given"}),
         "fingerprint": record["fingerprint"],
         "test_examples": len(images),
         "test_elbo": elbo,
@@ -336,6 +347,10 @@ def evaluate(args: argparse.Namespace) -> int:
         "discrete_bound_q": "exact"
         if exact
         else f"monte_carlo ({args.argmax_samples} draws pooled with the S draws)",
+        "relaxation_gap": float(np.mean(gaps)),
+        "relaxation_gap_sd": float(np.std(gaps)),
+        "kl_per_variable": float(np.mean(kl_per_variable)),
+        "categories_used": float(np.mean(categories)),
         "vertex_distance_median": float(np.median(distances_all)),
         "vertex_distance_mean": float(np.mean(distances_all)),
         "vertex_distances_sample": subsample.tolist(),
@@ -374,7 +389,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="default: bernoulli for binarised datasets, else gaussian",
     )
     t.add_argument("--prior", required=True, type=Path, help="priors-stage JSON file")
-    t.add_argument("--temperature", required=True, type=positive_float)
+    add_temperature_options(t)
     t.add_argument("--num-variables", type=positive_int, default=20)
     t.add_argument("--num-categories", type=positive_int, default=10, help="K (K_max if truncated)")
     t.add_argument("--planar-layers", type=positive_int, default=2)

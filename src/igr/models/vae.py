@@ -28,6 +28,8 @@ import math
 
 import tensorflow as tf
 
+from igr.families import get_family
+
 from igr.models.latent import Latent
 from igr.models.networks import build_networks
 
@@ -104,7 +106,7 @@ class DiscreteVAE(tf.Module):
         q = latent.posterior(self.encoder(x))
         categories = q.sample_argmax(num_samples, seed=draw_seed)  # [S, B, V]
         one_hot = tf.one_hot(categories, latent.num_categories)  # [S, B, V, K]
-        if latent.family in ("gs", "igr_i"):
+        if get_family(latent.family).exact_argmax:
             probs = q.argmax_probs()
         else:
             estimate = latent.argmax_probs(q, argmax_samples, law_seed)
@@ -130,10 +132,31 @@ class DiscreteVAE(tf.Module):
 
     def vertex_distances(self, x: tf.Tensor, seed) -> tf.Tensor:
         """``||psi - one_hot(argmax psi)||_2`` per example and variable [B, V]."""
-        q = self.latent.posterior(self.encoder(x))
-        psi, _, _ = self.latent.sample_and_kl(q, seed)
-        vertex = tf.one_hot(tf.argmax(psi, axis=-1), self.latent.num_categories)
-        return tf.norm(psi - vertex, axis=-1)
+        return self.diagnostics(x, seed)["vertex_distance"]
+
+    def diagnostics(self, x: tf.Tensor, seed) -> dict[str, tf.Tensor]:
+        """What one posterior draw psi per example says about the run (same draws for all):
+
+        - ``vertex_distance`` [B, V]: ``||psi - e||_2``, e = one_hot(argmax psi);
+        - ``relaxation_gap`` [B]: ``log p(x | psi) - log p(x | e)``, what the decoder gains
+          from reading relaxed rather than discrete codes (large: the discrete bound scores
+          codes the decoder never saw);
+        - ``kl_per_variable`` [B]: the training KL summed over V, divided by V (near 0: the
+          posterior has collapsed onto the prior);
+        - ``categories_used`` (scalar): the truncation's m (truncated IGR-SB), else K.
+        """
+        latent = self.latent
+        q = latent.posterior(self.encoder(x))
+        psi, kl, extras = latent.sample_and_kl(q, seed)
+        vertex = tf.one_hot(tf.argmax(psi, axis=-1), latent.num_categories, dtype=psi.dtype)
+        gap = self.log_likelihood(x, psi) - self.log_likelihood(x, vertex)
+        categories = extras.get("categories_used", tf.constant(latent.num_categories, tf.float32))
+        return {
+            "vertex_distance": tf.norm(psi - vertex, axis=-1),
+            "relaxation_gap": gap,
+            "kl_per_variable": tf.reduce_sum(kl, axis=-1) / latent.num_variables,
+            "categories_used": categories,
+        }
 
     def psi_jacobian_norms(self, x: tf.Tensor, seed) -> tf.Tensor:
         """Frobenius norm [B] of d psi / d (encoder outputs) per example.

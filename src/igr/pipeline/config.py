@@ -103,6 +103,15 @@ StrictValidator = validators.extend(
 
 def _message(error) -> str:
     instance = error.instance
+    if error.validator == "oneOf" and error.context:
+        # A number-or-word key (a temperature: a number or "calibrated"): say both.
+        if isinstance(instance, str):
+            allowed = [c.validator_value for c in error.context if c.validator == "const"]
+            if allowed:
+                return f"must be a positive number or {' or '.join(map(repr, allowed))}, got {instance!r}"
+        numeric = [c for c in error.context if c.validator != "const"]
+        if numeric:
+            return _message(numeric[0])
     if error.validator == "type" and isinstance(instance, float):
         expected = error.validator_value
         expected = expected if isinstance(expected, list) else [expected]

@@ -6,6 +6,9 @@ PRIOR = "results/priors/{family}_K{K}.json"
 PRIORS_TABLE = "results/priors/priors_summary.csv"
 PRIORS_FIGURE = "results/priors/argmax_laws.png"
 
+#: Calibrated temperature of a (family, K) (stage "temperatures").
+TEMPERATURE = "results/temperatures/{family}_K{K}.json"
+
 SIMPLEX_PROXIMITY_TABLE = "results/simplex_proximity/distances.csv"
 SIMPLEX_PROXIMITY_FIGURE = "results/simplex_proximity/distances.png"
 SIMPLEX_PROXIMITY_CLAIMS = "results/simplex_proximity/claims.md"
@@ -47,3 +50,8 @@ def prior_path(family: str = "{family}", num_categories: int | str = "{K}") -> s
 
 def dataset_manifest(dataset: str = "{dataset}") -> str:
     return DATASET_MANIFEST.format(dataset=dataset)
+
+
+def temperature_path(family: str = "{family}", num_categories: int | str = "{K}") -> str:
+    """Calibrated temperature of a (family, K), read by the VAE and SOP stages."""
+    return TEMPERATURE.format(family=family, K=num_categories)

@@ -81,6 +81,45 @@ class Pipeline:
     def priors_outputs(self) -> list[str]:
         return self.prior_paths() + [paths.PRIORS_TABLE, paths.PRIORS_FIGURE]
 
+    # ------------------------------------------------------------------ temperatures
+
+    def temperature_prior(self, family: str, num_categories: int | str) -> str:
+        """The priors-stage file a family's calibration reads (registry: its prior file)."""
+        return paths.prior_path(get_family(family).prior_file, num_categories)
+
+    def calibration_options(self, family: str) -> str:
+        """Options of ``igr calibrate-temperature``: the ``calibration`` section, and the
+        VAE's truncation settings for a truncated family."""
+        settings = dict(self.config["calibration"])
+        if get_family(family).truncated:
+            truncation = self.config["vae"]["truncation"]
+            settings.update(threshold=truncation["threshold"], quantile=truncation["quantile"])
+        return cli_options(settings)
+
+    def _temperature(self, section: str, family: str, num_categories: int) -> dict[str, Any]:
+        """``{"temperature": tau}`` or ``{"temperature_file": path}`` (calibrated)."""
+        value = self.config[section]["temperatures"][family]
+        if value == "calibrated":
+            return {"temperature_file": paths.temperature_path(family, num_categories)}
+        return {"temperature": value}
+
+    def vae_temperature_file(self, family: str) -> list[str]:
+        """The calibration file a VAE training job reads (none for a given number)."""
+        chosen = self._temperature("vae", family, self.vae_num_categories(family))
+        return [chosen["temperature_file"]] if "temperature_file" in chosen else []
+
+    def sop_temperature_file(self, family: str) -> list[str]:
+        """The calibration file (K = 2) an SOP training job reads (none for a number)."""
+        chosen = self._temperature("sop", family, 2)
+        return [chosen["temperature_file"]] if "temperature_file" in chosen else []
+
+    def temperature_outputs(self) -> list[str]:
+        """Every calibration file some training job reads."""
+        files = [f for family in self.vae_families() for f in self.vae_temperature_file(family)]
+        for family in self.config["sop"]["families"]:
+            files += self.sop_temperature_file(family)
+        return list(dict.fromkeys(files))
+
     # ------------------------------------------------------------------ simplex proximity
 
     def simplex_proximity_prior_inputs(self) -> dict[str, str]:
@@ -207,7 +246,7 @@ class Pipeline:
         section = self.config["vae"]
         record = get_family(family)
         settings = {
-            "temperature": section["temperatures"][family],
+            **self._temperature("vae", family, self.vae_num_categories(family)),
             "num_variables": section["num_variables"],
             "num_categories": self.vae_num_categories(family),
             "epochs": section["epochs"],
@@ -247,7 +286,7 @@ class Pipeline:
         schedule = section["learning_rate"]
         return cli_options(
             {
-                "temperature": section["temperatures"][family],
+                **self._temperature("sop", family, 2),
                 "hidden_units": section["hidden_units"],
                 "planar_layers": section["planar_layers"],
                 "epochs": section["epochs"],
@@ -277,6 +316,7 @@ class Pipeline:
         """Every target of ``rule all``."""
         return (
             self.priors_outputs()
+            + self.temperature_outputs()
             + self.simplex_proximity_outputs()
             + self.vae_outputs()
             + self.approximations_outputs()
