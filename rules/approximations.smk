@@ -52,6 +52,9 @@ rule summarize_approximations:
     threads: pipeline.rule_resource("summarize_approximations", "threads")
     resources:
         **pipeline.rule_resources("summarize_approximations"),
+    params:
+        claims=pipeline.claims_options(),
     shell:
         "igr summarize-approximations {input.fits} --output-table {output.table}"
-        " --output-figure {output.figure} --output-claim {output.claim} > {log} 2>&1"
+        " --output-figure {output.figure} --output-claim {output.claim} {params.claims}"
+        " > {log} 2>&1"

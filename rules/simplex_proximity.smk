@@ -1,10 +1,9 @@
 # Stage "simplex proximity" (spec section 4): distance of relaxed samples to the nearest
-# vertex against the temperature, GS (uniform logits) against IGR-I (learned prior).
+# vertex against the temperature, GS (uniform logits) against IGR-I (its uniform prior for
+# each configured sigma0).
 
 
 rule simplex_proximity:
-    input:
-        **pipeline.simplex_proximity_prior_inputs(),
     output:
         table=report(
             paths.SIMPLEX_PROXIMITY_TABLE,
@@ -50,6 +49,8 @@ rule summarize_simplex_proximity:
     threads: pipeline.rule_resource("summarize_simplex_proximity", "threads")
     resources:
         **pipeline.rule_resources("summarize_simplex_proximity"),
+    params:
+        claims=pipeline.claims_options(),
     shell:
         "igr summarize-simplex-proximity {input.table} --output-figure {output.figure}"
-        " --output-claims {output.claims} > {log} 2>&1"
+        " --output-claims {output.claims} {params.claims} > {log} 2>&1"

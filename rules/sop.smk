@@ -64,6 +64,9 @@ rule summarize_sop:
     threads: pipeline.rule_resource("summarize_sop", "threads")
     resources:
         **pipeline.rule_resources("summarize_sop"),
+    params:
+        claims=pipeline.claims_options(),
     shell:
         "igr sop summarize {input.evaluations} --output-table {output.table}"
-        " --output-figure {output.figure} --output-claim {output.claim} > {log} 2>&1"
+        " --output-figure {output.figure} --output-claim {output.claim} {params.claims}"
+        " > {log} 2>&1"

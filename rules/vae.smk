@@ -90,6 +90,12 @@ rule summarize_vae:
             category="4. Discrete VAEs",
             labels={"result": "vanished gradients"},
         ),
+        diagnostics=report(
+            paths.VAE_DIAGNOSTICS_FIGURE,
+            caption="../workflow/report/vae_diagnostics_figure.rst",
+            category="4. Discrete VAEs",
+            labels={"result": "diagnostics: relaxation gap, KL, vertex distance"},
+        ),
     log:
         paths.log_path("summarize_vae", "summary"),
     localrule: True
@@ -98,9 +104,12 @@ rule summarize_vae:
     threads: pipeline.rule_resource("summarize_vae", "threads")
     resources:
         **pipeline.rule_resources("summarize_vae"),
+    params:
+        claims=pipeline.claims_options(),
     shell:
         "igr vae summarize --evaluations {input.evaluations} --histories {input.histories}"
         " --table-csv {output.table} --table-markdown {output.markdown}"
         " --table-latex {output.latex} --claims {output.claims}"
         " --elbo-figure {output.elbo} --distance-figure {output.distances}"
-        " --vanished-figure {output.vanished} > {log} 2>&1"
+        " --vanished-figure {output.vanished} --diagnostics-figure {output.diagnostics}"
+        " {params.claims} > {log} 2>&1"

@@ -35,6 +35,15 @@ FED_BY_CONFIG = {
     (("sop", "train"), "eval_examples"): ("sop", "eval_examples"),
     (("sop", "train"), "num_predictions"): ("sop", "num_predictions"),
     (("sop", "evaluate"), "eval_batch_size"): ("sop", "eval_batch_size"),
+    (("calibrate-temperature",), "fraction"): ("calibration", "fraction"),
+    (("calibrate-temperature",), "distance"): ("calibration", "distance"),
+    (("calibrate-temperature",), "num_samples"): ("calibration", "num_samples"),
+    (("calibrate-temperature",), "seed"): ("calibration", "seed"),
+    (("simplex-proximity",), "igr_i_scales"): ("simplex_proximity", "igr_i_scales"),
+    (("vae", "summarize"), "claims_scale"): ("claims", "scale"),
+    (("vae", "summarize"), "claims_min_seeds"): ("claims", "min_seeds"),
+    (("vae", "summarize"), "claims_collapse_kl_per_variable"): ("claims", "collapse_kl_per_variable"),
+    (("vae", "summarize"), "claims_max_relaxation_gap"): ("claims", "max_relaxation_gap"),
 }
 
 

@@ -11,7 +11,8 @@ from scipy.stats import norm
 
 from igr.cli import main
 from igr.experiments._common import divergences_from_uniform
-from igr.experiments.priors import igr_i_uniform_loc, learn_prior
+from igr.distributions import igr_i_uniform_loc
+from igr.experiments.priors import learn_prior
 from igr.models.relaxed import igr_sb_initial_loc
 
 
@@ -113,3 +114,19 @@ def test_summarize_priors_writes_table_and_figure(tmp_path):
     assert main(["summarize-priors", *paths, "--output-table", str(table), "--output-figure", str(figure)]) == 0
     assert table.read_text().splitlines()[0].startswith("family,num_categories,kl_uniform_to_learned")
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_uniform_prior_helper_has_a_uniform_argmax_law():
+    """The README's library example: IGRI(zeros, ones) is not uniform, the helper is."""
+    import tensorflow as tf
+
+    from igr.distributions import IGRI, uniform_prior
+
+    for family in ("gs", "igr_i"):
+        prior = uniform_prior(family, 10, 0.5, batch_shape=[3])
+        assert prior.batch_shape == [3]
+        np.testing.assert_allclose(prior.argmax_probs(), np.full((3, 10), 0.1), atol=1e-5)
+    naive = IGRI(tf.zeros([9]), tf.ones([9]), 0.5).argmax_probs().numpy()
+    assert naive[-1] == pytest.approx(2.0**-9, rel=1e-3) and naive[0] == pytest.approx(0.111, abs=1e-3)
+    with pytest.raises(ValueError, match="no closed-form uniform prior for 'igr_sb'"):
+        uniform_prior("igr_sb", 10, 0.5)

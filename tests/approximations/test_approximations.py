@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import tensorflow as tf
 import pytest
 from scipy import stats
 
@@ -57,9 +58,33 @@ def test_kl_to_relaxed_mean_skips_zero_target_mass():
     target = np.array([0.5, 0.5, 0.0])
     mean = np.array([0.25, 0.25, 0.5])
     expected = 0.5 * math.log(0.5 / 0.25) * 2
-    assert float(approx.kl_target_to_relaxed_mean(target, mean)) == pytest.approx(
+    assert float(approx.kl_target_to_relaxed_mean(target, np.log(mean))) == pytest.approx(
         expected
     )
+
+
+def test_log_relaxed_mean_is_finite_where_psi_underflows():
+    log_psi = tf.constant([[0.0, -200.0, -float("inf")], [0.0, -300.0, -float("inf")]])
+    with tf.GradientTape() as tape:
+        tape.watch(log_psi)
+        log_mean = approx.log_relaxed_mean(log_psi)
+        loss = tf.reduce_sum(log_mean[:2])
+    np.testing.assert_allclose(log_mean[:2], [0.0, -200.0 - math.log(2.0)], rtol=1e-6)
+    assert np.all(np.isfinite(tape.gradient(loss, log_psi).numpy()))
+
+
+@pytest.mark.parametrize("family", ["gs", "igr_sb"])
+def test_a_fit_at_temperature_0_001_stays_finite(family):
+    """The loss used log(mean psi): at tau = 0.001 a category no sample reached made it
+    infinite and the GS logits NaN (Poisson(50), K = 100, 100 samples per step)."""
+    distribution = approx.target_distribution("poisson", {"rate": 50.0})
+    if family == "gs":
+        record = approx.fit_gs(distribution, 100, 0.001, 5, 100, 0.05, 500, 1)
+        values = record["parameters"]["logits"]
+    else:
+        record = approx.fit_truncated_igr_sb(distribution, 100, 0.001, 0.9, 0.75, 5, 100, 0.05, 500, 1)
+        values = record["parameters"]["loc"] + record["parameters"]["scale"]
+    assert math.isfinite(record["final_loss"]) and np.all(np.isfinite(values))
 
 
 def test_histogram_metrics_match_a_hand_computation():
@@ -68,12 +93,20 @@ def test_histogram_metrics_match_a_hand_computation():
     metrics = approx.histogram_metrics(samples, 3, distribution)
     # |1/2-1/4| + 0 + 0 over the histogram, + P(X >= 3) = 1/4 beyond it
     assert metrics["total_variation"] == pytest.approx(0.5 * (0.25 + 0.25))
-    assert metrics["kl_histogram_to_target"] == pytest.approx(0.5 * math.log(2.0))
+    # Lumped at m = 3: the last category stands for X >= 2 (target 1/2), h = [1/2, 1/4, 1/4].
+    assert metrics["total_variation_lumped"] == pytest.approx(0.5 * (0.25 + 0.25))
+    assert metrics["kl_histogram_to_lumped_target"] == pytest.approx(
+        0.5 * math.log(2.0) + 0.25 * math.log(0.5)
+    )
+    assert metrics["target_tail_mass"] == pytest.approx(0.5)
+    assert metrics["last_category_share"] == pytest.approx(0.25)
     assert metrics["mean"] == pytest.approx(0.75)
     assert metrics["variance"] == pytest.approx(np.var(samples))
     assert metrics["target_mean"] == pytest.approx(1.5)
+    # A sample where the target is 0 is reported as such, the KL stays finite.
     outside = approx.histogram_metrics(np.array([0, 5]), 6, distribution)
-    assert outside["kl_histogram_to_target"] == math.inf
+    assert outside["mass_outside_target_support"] == pytest.approx(0.5)
+    assert math.isfinite(outside["kl_histogram_to_lumped_target"])
 
 
 def test_each_family_fits_a_small_target_within_the_stated_tv():
@@ -124,13 +157,16 @@ def test_gs_with_20_categories_cannot_reach_50_but_truncated_igr_sb_can(poisson5
 
 def test_claim_check_reads_the_poisson_fits(poisson50):
     verdict = claim_check([poisson50])
-    assert verdict["supported"] == "yes", verdict
+    assert verdict["verdict"] == "supported", verdict
+    assert "Adam steps" in verdict["scale"]
+    between = json.loads(json.dumps(poisson50))
+    between["fits"][1]["total_variation"] = 0.4
+    assert claim_check([between])["verdict"] == "inconclusive"
     broken = json.loads(json.dumps(poisson50))
-    broken["fits"][1]["total_variation"] = 0.5
-    assert claim_check([broken])["supported"] == "no"
-    assert (
-        claim_check([{**poisson50, "target": "binomial"}])["supported"] == "not tested"
-    )
+    broken["fits"][1]["total_variation"] = 0.6
+    assert claim_check([broken])["verdict"] == "contradicted"
+    missing = claim_check([{**poisson50, "target": "binomial"}])
+    assert missing["verdict"] == "not assessable" and "no Poisson(50)" in missing["reason"]
 
 
 def test_fits_are_deterministic_given_the_seed():
@@ -225,7 +261,7 @@ def test_cli_writes_fits_and_the_summary(tmp_path):
     frame = pd.read_csv(table)
     assert list(frame["num_categories"]) == [4, 8, 12]
     assert figure.stat().st_size > 10_000
-    assert pd.read_csv(claim)["supported"].item() == "not tested"
+    assert pd.read_csv(claim)["verdict"].item() == "not assessable"
     with pytest.raises(SystemExit, match="takes parameters"):
         main(
             [

@@ -66,6 +66,4 @@ def test_grids_and_resources():
     assert pipeline.rule_resources("train_vae")["slurm_extra"] == "--requeue"
     assert pipeline.rule_resources("train_vae")["gpu"] == 1
     assert "gpu" not in pipeline.rule_resources("learn_prior")
-    assert Pipeline(DEFAULT).simplex_proximity_options().endswith(
-        "--igr-i-prior results/priors/igr_i_K50.json"
-    )
+    assert Pipeline(DEFAULT).simplex_proximity_options().endswith("--igr-i-scales 1.0 2.0 3.0")

@@ -217,15 +217,17 @@ def test_table_over_seeds_and_claim(tmp_path):
     assert rows[0]["test_loss_sd"] == pytest.approx(np.std([12.0, 12.4], ddof=1))
     assert rows[1]["test_loss_per_seed"] == "10.1000 10.5000"  # sorted by seed
     assert [row["best"] for row in rows] == [False, True, False]
-    verdict = claim_check(rows)
-    assert verdict["supported"] == "partly"
-    assert "igr_i 10.300" in verdict["evidence"] and "clear" in verdict["evidence"]
-    assert "within the spread" in verdict["evidence"]  # igr_sb: -0.0 vs sd 0.28
-    assert claim_check(rows[:2])["supported"] == "yes"
-    assert (
-        claim_check([rows[0], rows[2] | {"test_loss_mean": 13.0}])["supported"] == "no"
-    )
-    assert claim_check(rows[1:])["supported"] == "not tested"
+    verdict = claim_check(rows)  # best IGR: IGR-I 10.3 against GS 12.2, sd 0.28
+    assert verdict["verdict"] == "supported", verdict
+    assert "IGR-I 10.300" in verdict["reason"] and "IGR-SB 12.200" in verdict["reason"]
+    assert "2 seeds" not in verdict["scale"] and "seeds per family 2" in verdict["scale"]
+    assert claim_check([rows[0], rows[2]])["verdict"] == "inconclusive"  # within the sd
+    worse = claim_check([rows[0], rows[2] | {"test_loss_mean": 13.0}])
+    assert worse["verdict"] == "contradicted"
+    one_seed = [row | {"num_seeds": 1, "test_loss_sd": 0.0} for row in rows[:2]]
+    assert claim_check(one_seed)["verdict"] == "inconclusive"
+    assert "at least 2 needed" in claim_check(one_seed)["reason"]
+    assert claim_check(rows[1:])["verdict"] == "not assessable"
 
     paths = []
     for index, record in enumerate(evaluations):
@@ -237,5 +239,5 @@ def test_table_over_seeds_and_claim(tmp_path):
     import pandas as pd
 
     assert pd.read_csv(table)["num_seeds"].tolist() == [2, 2, 2]
-    assert pd.read_csv(claim)["supported"].item() == "partly"
+    assert pd.read_csv(claim)["verdict"].item() == "supported"
     assert figure.stat().st_size > 5_000

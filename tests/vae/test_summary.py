@@ -14,14 +14,17 @@ from igr.reporting.vae import (
 )
 
 
-def _record(folder, family, seed, bound, sd=1.0, n=10000):
+def _record(folder, family, seed, bound, sd=1.0, n=10000, kl=1.5, gap=2.0):
     path = folder / f"{family}_{seed}.json"
     write_json_atomic(path, {
-        "settings": {"dataset": "mnist", "architecture": "linear", "family": family, "seed": seed},
+        "settings": {"dataset": "mnist", "architecture": "linear", "family": family, "seed": seed,
+                     "temperature": 0.2},
+        "temperature_source": {"kind": "calibrated"},
         "discrete_bound": bound, "discrete_bound_sd": sd, "test_examples": n,
         "test_elbo": bound - 5, "vanished_gradient_share": 0.0,
         "vertex_distance_median": 0.1, "vertex_distances_sample": [0.1, 0.2],
-        "discrete_bound_q": "exact",
+        "discrete_bound_q": "exact", "kl_per_variable": kl, "relaxation_gap": gap,
+        "categories_used": 10.0, "final_train": {"epoch": 40},
     })
     return path
 
@@ -47,11 +50,36 @@ def test_claim_inconclusive_within_noise_and_contradicted(tmp_path):
         _record(tmp_path, "gs", 1, -100.0, sd=50.0, n=100), _record(tmp_path, "igr_sb", 1, -99.0),
     ]))
     text = claims(close)
-    assert "**inconclusive**" in text and "one seed" in text
+    assert "**inconclusive**" in text and "1 seed(s), at least 2 needed" in text
+    assert "Scale: dataset mnist, epochs 40, seeds per family 1; smoke scale" in text
     worse = main_table(load_records([
         _record(tmp_path, "gs", 3, -90.0), _record(tmp_path, "igr_planar", 3, -99.0),
     ]))
-    assert "**contradicted**" in claims(worse)
+    assert "**inconclusive**" in claims(worse)  # one seed
+    worse_two = main_table(load_records([
+        _record(tmp_path, "gs", 3, -90.0), _record(tmp_path, "gs", 4, -90.5),
+        _record(tmp_path, "igr_planar", 3, -99.0), _record(tmp_path, "igr_planar", 4, -99.5),
+    ]))
+    assert "**contradicted**" in claims(worse_two)
+
+
+def test_a_degenerate_run_is_not_assessable(tmp_path):
+    """A collapsed GS posterior (forced: KL per variable 0.001) makes the claim not
+    assessable; a degenerate IGR family is left out and named, the others compared."""
+    collapsed = main_table(load_records([
+        _record(tmp_path, "gs", 1, -100.0, kl=0.001), _record(tmp_path, "gs", 2, -100.0, kl=0.001),
+        _record(tmp_path, "igr_i", 1, -95.0), _record(tmp_path, "igr_i", 2, -95.5),
+    ]))
+    text = claims(collapsed)
+    assert "**not assessable**" in text and "posterior collapse" in text
+    gap = main_table(load_records([
+        _record(tmp_path, "gs", 1, -100.0), _record(tmp_path, "gs", 2, -100.5),
+        _record(tmp_path, "igr_sb", 1, -90.0, gap=150.0), _record(tmp_path, "igr_sb", 2, -90.0, gap=150.0),
+        _record(tmp_path, "igr_i", 1, -95.0), _record(tmp_path, "igr_i", 2, -95.5),
+    ]))
+    text = claims(gap)
+    assert "**supported**" in text and "IGR-I" in text
+    assert "IGR-SB left out: relaxation gap 150 nats > 20" in text
 
 
 def test_truncation_summary_reports_categories_selected_per_setting():

@@ -26,6 +26,7 @@ from igr.distributions.kl import has_closed_form_kl, monte_carlo_kl, sample_and_
 from igr.distributions.planar import PlanarFlow
 from igr.distributions.softmax_plus_plus import SoftmaxPlusPlus
 from igr.distributions.stick_breaking import StickBreaking, TemperedSoftmax
+from igr.distributions.uniform import igr_i_uniform_loc, uniform_prior
 
 __all__ = [
     "DEFAULT_ARGMAX_SAMPLES",
@@ -42,8 +43,10 @@ __all__ = [
     "exp_concrete_log_prob",
     "has_closed_form_kl",
     "igr_i_argmax_probs",
+    "igr_i_uniform_loc",
     "monte_carlo_kl",
     "sample_and_kl",
     "straight_through",
     "training_kl",
+    "uniform_prior",
 ]

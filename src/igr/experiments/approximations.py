@@ -30,7 +30,7 @@ Fit: Adam (:func:`igr.training.optimizer.fit_with_adam`) on the parameters minim
 step with S fresh relaxed samples psi_s,
 
     loss = KL(t^(m) || p_hat) = sum_{k < m, t_k > 0} t_k (log t_k - log p_hat_k),
-    p_hat = (1/S) sum_s psi_s,
+    p_hat = (1/S) sum_s psi_s,   log p_hat = logsumexp_s log psi_s - log S,
 
 the divergence between the target and the mean of the relaxed samples, a differentiable
 Monte-Carlo estimate of the argmax law at small temperature. Every step uses its own
@@ -41,9 +41,11 @@ whole batch for IGR-SB), their histogram ``h`` (zero beyond the family's support
 
 - total variation over all integers ``TV = 1/2 sum_k |h_k - p_k|``, with the target's mass
   beyond the histogram counted in full: ``+ 1/2 P(X >= len(h))``;
-- ``KL(h || p) = sum_{h_k > 0} h_k log(h_k / p_k)`` (infinite when a sample falls where
-  ``p_k = 0``); KL(p || h) would be infinite for every Monte-Carlo histogram of an infinite
-  target, so it is not reported;
+- against the target lumped at the m categories the fit used (the last one is the
+  remainder ``X >= m - 1``): TV, and ``KL(h || t^(m))`` over the support of ``t^(m)``, with
+  the samples' mass outside that support and the tail mass ``P(X >= m - 1)`` reported
+  separately (KL(p || h) would be infinite for every Monte-Carlo histogram of an infinite
+  target, so it is not reported);
 - the mean and variance of the samples against the target's.
 """
 
@@ -123,32 +125,67 @@ def lumped_target(pmf, tail, num_categories):
     )
 
 
-def kl_target_to_relaxed_mean(target, relaxed_mean):
-    """``sum_{t_k > 0} t_k (log t_k - log p_hat_k)`` over the last axis (TF)."""
+def kl_target_to_relaxed_mean(target, log_relaxed_mean):
+    """``sum_{t_k > 0} t_k (log t_k - log p_hat_k)`` over the last axis (TF), from log p_hat.
+
+    ``log p_hat`` comes from :func:`log_relaxed_mean`, so a category that no relaxed sample
+    reaches in float32 still has a finite log mean (at tau = 0.001 ``log mean(psi)`` was
+    ``-inf`` there: an infinite loss and NaN parameters).
+    """
     import tensorflow as tf
 
     positive = target > 0
     safe_target = tf.where(positive, target, tf.ones_like(target))
-    safe_mean = tf.where(positive, relaxed_mean, tf.ones_like(relaxed_mean))
-    terms = target * (tf.math.log(safe_target) - tf.math.log(safe_mean))
+    safe_log_mean = tf.where(positive, log_relaxed_mean, tf.zeros_like(log_relaxed_mean))
+    terms = target * (tf.math.log(safe_target) - safe_log_mean)
     return tf.reduce_sum(tf.where(positive, terms, tf.zeros_like(terms)), axis=-1)
 
 
-def histogram_metrics(samples: np.ndarray, size: int, distribution) -> dict[str, Any]:
-    """Histogram of integer ``samples`` over 0..size-1 and its divergences to the target."""
+def log_relaxed_mean(log_psi):
+    """``log (1/S) sum_s psi_s`` [K] from ``log psi`` [S, K] (logsumexp, never -inf where a
+    ``log psi`` is finite). Empty categories (``log psi = -inf``, after a truncation's m)
+    enter as -1e30, so their log mean is finite and their gradient 0, not NaN."""
+    import tensorflow as tf
+
+    finite = tf.math.is_finite(log_psi)
+    log_psi = tf.where(finite, log_psi, tf.constant(-1e30, log_psi.dtype))
+    count = tf.cast(tf.shape(log_psi)[0], log_psi.dtype)
+    return tf.reduce_logsumexp(log_psi, axis=0) - tf.math.log(count)
+
+
+def histogram_metrics(
+    samples: np.ndarray, size: int, distribution, num_categories: int | None = None
+) -> dict[str, Any]:
+    """Histogram of integer ``samples`` over 0..size-1 and its distances to the target.
+
+    Over all integers: ``total_variation`` (target mass beyond the histogram counted in
+    full), the means and variances. Against the target lumped at the m = ``num_categories``
+    categories the family used (its last category stands for ``X >= m - 1``, the remainder
+    of truncated IGR-SB): ``total_variation_lumped``, ``kl_histogram_to_lumped_target`` over
+    the lumped target's support (finite) with ``mass_outside_target_support`` (the samples'
+    share where the target is 0) reported next to it, ``last_category_share`` (samples in
+    the last category) and ``target_tail_mass`` (the target's ``P(X >= m - 1)``).
+    """
     samples = np.asarray(samples, dtype=np.int64)
     counts = np.bincount(samples, minlength=size)[:size]
     h = counts / counts.sum()
     pmf = distribution.pmf(np.arange(size))
     beyond = float(distribution.sf(size - 1))  # P(X >= size)
     tv = 0.5 * (float(np.sum(np.abs(h - pmf))) + beyond)
-    seen = h > 0
-    with np.errstate(divide="ignore"):
-        kl = float(np.sum(h[seen] * (np.log(h[seen]) - np.log(pmf[seen]))))
+    m = size if num_categories is None else int(num_categories)
+    lumped = np.append(pmf[: m - 1], float(distribution.sf(m - 2)))  # P(X >= m - 1) last
+    h_m = np.append(h[: m - 1], h[m - 1 :].sum())
+    support = lumped > 0
+    seen = (h_m > 0) & support
+    kl = float(np.sum(h_m[seen] * (np.log(h_m[seen]) - np.log(lumped[seen]))))
     return {
         "histogram": h.tolist(),
         "total_variation": tv,
-        "kl_histogram_to_target": kl if math.isfinite(kl) else math.inf,
+        "total_variation_lumped": 0.5 * float(np.sum(np.abs(h_m - lumped))),
+        "kl_histogram_to_lumped_target": kl,
+        "mass_outside_target_support": float(h_m[~support].sum()),
+        "last_category_share": float(h_m[-1]),
+        "target_tail_mass": float(lumped[-1]),
         "mean": float(np.mean(samples)),
         "variance": float(np.var(samples)),
         "target_mean": float(distribution.mean()),
@@ -194,8 +231,8 @@ def fit_gs(
         return relaxed.distribution("gs", temperature, logits=logits)
 
     def loss_fn(step_seed):
-        psi = family().sample(samples_per_step, seed=step_seed)
-        return kl_target_to_relaxed_mean(target, tf.reduce_mean(psi, 0)), num_categories
+        log_psi = family().sample_log(samples_per_step, seed=step_seed)
+        return kl_target_to_relaxed_mean(target, log_relaxed_mean(log_psi)), num_categories
 
     losses, _ = fit_with_adam([logits], loss_fn, seeds, num_steps, learning_rate)
     fitted = family()
@@ -210,7 +247,7 @@ def fit_gs(
         "initial_loss": losses[0] if losses else None,
         "final_loss": losses[-1] if losses else None,
     }
-    record.update(histogram_metrics(samples, num_categories, distribution))
+    record.update(histogram_metrics(samples, num_categories, distribution, num_categories))
     return record
 
 
@@ -254,7 +291,8 @@ def fit_truncated_igr_sb(
     def loss_fn(step_seed):
         draws = family().sample_with_truncation(samples_per_step, seed=step_seed)
         target = lumped_target(pmf, tail, draws.num_categories)
-        return kl_target_to_relaxed_mean(target, tf.reduce_mean(draws.psi, 0)), draws.num_categories
+        loss = kl_target_to_relaxed_mean(target, log_relaxed_mean(draws.log_psi))
+        return loss, draws.num_categories
 
     losses, used = fit_with_adam([loc, log_scale], loss_fn, seeds, num_steps, learning_rate)
     evaluation = family().sample_with_truncation(eval_samples, seed=seeds[num_steps])
@@ -280,7 +318,9 @@ def fit_truncated_igr_sb(
         "initial_loss": losses[0] if losses else None,
         "final_loss": losses[-1] if losses else None,
     }
-    record.update(histogram_metrics(samples, max_categories, distribution))
+    record.update(
+        histogram_metrics(samples, max_categories, distribution, int(evaluation.num_categories))
+    )
     return record
 
 

@@ -69,15 +69,6 @@ FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def igr_i_uniform_loc(num_categories: int, scale: float) -> float:
-    """mu0 with ``Phi(-mu0/sigma0)^(K-1) = 1/K``: ``mu0 = -sigma0 Phi^-1(K^(-1/(K-1)))``."""
-    from scipy.stats import norm
-
-    if num_categories < 2:
-        raise ValueError(f"num_categories must be >= 2, got {num_categories}")
-    return float(-scale * norm.ppf(num_categories ** (-1.0 / (num_categories - 1))))
-
-
 def gs_prior(num_categories: int) -> dict[str, Any]:
     """GS prior: zero logits; its argmax law ``softmax(0) = 1/K`` is exact."""
     from igr.models import relaxed
@@ -94,6 +85,7 @@ def gs_prior(num_categories: int) -> dict[str, Any]:
 
 def igr_i_prior(num_categories: int, scale: float) -> dict[str, Any]:
     """IGR-I prior in closed form (module docstring), checked by the exact argmax law."""
+    from igr.distributions import igr_i_uniform_loc
     from igr.models import relaxed
 
     loc = np.full(num_categories - 1, igr_i_uniform_loc(num_categories, scale), np.float32)

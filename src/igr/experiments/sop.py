@@ -214,6 +214,7 @@ def evaluate(
     predictions = model.predict_lower(x_up, tf.constant([seed, TEST_SEED_OFFSET - 1]), num_samples)
     return {
         "settings": settings,
+        "temperature_source": record.get("temperature_source", {"kind": "given"}),
         "fingerprint": record["fingerprint"],
         "test_examples": len(images),
         "num_samples": num_samples,

@@ -27,6 +27,7 @@ VAE_CLAIMS = "results/vae/claims.md"
 VAE_ELBO_FIGURE = "results/vae/test_elbo.png"
 VAE_DISTANCE_FIGURE = "results/vae/vertex_distances.png"
 VAE_VANISHED_FIGURE = "results/vae/vanished_gradients.png"
+VAE_DIAGNOSTICS_FIGURE = "results/vae/diagnostics.png"
 
 #: One SOP run: train.json, evaluation.json and the run folder run/.
 SOP_RUN = "results/sop/{dataset}/{family}/seed{seed}"

@@ -122,13 +122,6 @@ class Pipeline:
 
     # ------------------------------------------------------------------ simplex proximity
 
-    def simplex_proximity_prior_inputs(self) -> dict[str, str]:
-        """The IGR-I prior file the simplex-proximity job reads (if IGR-I is compared)."""
-        section = self.config["simplex_proximity"]
-        if "igr_i" in section["families"]:
-            return {"igr_i_prior": paths.prior_path("igr_i", section["num_categories"])}
-        return {}
-
     def simplex_proximity_options(self) -> str:
         section = self.config["simplex_proximity"]
         options = (
@@ -137,8 +130,9 @@ class Pipeline:
             f" --temperatures {' '.join(map(str, section['temperatures']))}"
             f" --num-samples {section['num_samples']} --seed {section['seed']}"
         )
-        prior = self.simplex_proximity_prior_inputs()
-        return options + (f" --igr-i-prior {prior['igr_i_prior']}" if prior else "")
+        if "igr_i" in section["families"]:
+            options += f" --igr-i-scales {' '.join(map(str, section['igr_i_scales']))}"
+        return options
 
     def simplex_proximity_outputs(self) -> list[str]:
         return [
@@ -235,6 +229,7 @@ class Pipeline:
             paths.VAE_ELBO_FIGURE,
             paths.VAE_DISTANCE_FIGURE,
             paths.VAE_VANISHED_FIGURE,
+            paths.VAE_DIAGNOSTICS_FIGURE,
         ]
 
     def vae_prior(self, family: str) -> str:
@@ -309,6 +304,12 @@ class Pipeline:
                 "num_predictions": section["num_predictions"],
             }
         )
+
+    # ------------------------------------------------------------------ claims
+
+    def claims_options(self) -> str:
+        """The ``claims`` section as ``--claims-*`` options of the summarize commands."""
+        return cli_options({f"claims_{key}": value for key, value in self.config["claims"].items()})
 
     # ------------------------------------------------------------------ all
 

@@ -13,12 +13,23 @@ few categories cannot". This run supports it when, for the ``poisson`` target wi
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from igr.io import read_json, write_csv_atomic
+from igr.reporting.verdicts import (
+    CONTRADICTED,
+    INCONCLUSIVE,
+    NOT_ASSESSABLE,
+    SUPPORTED,
+    ClaimSettings,
+    Verdict,
+    add_claim_options,
+    scale_statement,
+)
 
 CLAIM_IGR_SB_MAX_TV = 0.2
 CLAIM_GS_MIN_TV = 0.5
@@ -32,7 +43,11 @@ TABLE_COLUMNS = (
     "categories_used",
     "cap_hit",
     "total_variation",
-    "kl_histogram_to_target",
+    "total_variation_lumped",
+    "kl_histogram_to_lumped_target",
+    "mass_outside_target_support",
+    "last_category_share",
+    "target_tail_mass",
     "mean",
     "target_mean",
     "variance",
@@ -54,29 +69,42 @@ def approximation_rows(records: Sequence[dict]) -> list[dict]:
     return rows
 
 
-def claim_check(records: Sequence[dict]) -> dict:
-    """Whether this run supports :data:`CLAIM` (module docstring), with the evidence."""
+def claim_check(records: Sequence[dict], claim_settings: ClaimSettings | None = None) -> dict:
+    """The verdict on :data:`CLAIM` (module docstring) with its reason and the run's scale.
+
+    supported: truncated IGR-SB reaches TV <= 0.2 and GS with K = 20 and 40 stay at >= 0.5;
+    contradicted: IGR-SB stays at TV > 0.5, or a GS with K = 20 or 40 reaches <= 0.2;
+    inconclusive: in between; not assessable: the run lacks the target or a family, or a
+    distance is not finite.
+    """
     poisson = [
         r for r in records if r["target"] == "poisson" and r["target_parameters"].get("rate") == 50
     ]
+
+    def result(verdict: Verdict, scale: str = "") -> dict:
+        return {"claim": CLAIM, "verdict": verdict.verdict, "reason": verdict.reason,
+                "scale": scale}
+
     if not poisson:
-        return {
-            "claim": CLAIM,
-            "supported": "not tested",
-            "evidence": "no Poisson(50) target",
-        }
-    fits = poisson[0]["fits"]
+        return result(Verdict(NOT_ASSESSABLE, "no Poisson(50) target in this run"))
+    record = poisson[0]
+    fits = record["fits"]
+    settings = record.get("settings", {})
+    facts = {
+        "Adam steps per fit": settings.get("num_steps", "?"),
+        "samples per step": settings.get("samples_per_step", "?"),
+        "argmax samples": settings.get("eval_samples", "?"),
+        "seeds": 1,
+    }
+    scale = scale_statement(facts, claim_settings or ClaimSettings())
     sb = [f for f in fits if f["family"] == "igr_sb"]
     gs = [f for f in fits if f["family"] == "gs" and f["num_categories"] in CLAIM_GS_CATEGORIES]
     if not sb or not gs:
-        return {
-            "claim": CLAIM,
-            "supported": "not tested",
-            "evidence": "needs truncated IGR-SB and GS with K = 20 or 40 on Poisson(50)",
-        }
+        return result(Verdict(
+            NOT_ASSESSABLE, "needs truncated IGR-SB and GS with K = 20 or 40 on Poisson(50)"
+        ), scale)
     sb_tv = sb[0]["total_variation"]
     gs_tv = {f["num_categories"]: f["total_variation"] for f in gs}
-    supported = sb_tv <= CLAIM_IGR_SB_MAX_TV and min(gs_tv.values()) >= CLAIM_GS_MIN_TV
     evidence = (
         f"TV to Poisson(50): IGR-SB {sb_tv:.3f} (needs <= {CLAIM_IGR_SB_MAX_TV}, using "
         f"{sb[0]['categories_used']} categories); "
@@ -86,15 +114,24 @@ def claim_check(records: Sequence[dict]) -> dict:
         + ", ".join(f"GS K={f['num_categories']} {f['share_at_or_above_50']:.3f}" for f in gs)
         + f", target {sb[0]['target_share_at_or_above_50']:.3f}"
     )
-    return {
-        "claim": CLAIM,
-        "supported": "yes" if supported else "no",
-        "evidence": evidence,
-    }
+    values = [sb_tv, *gs_tv.values()]
+    if not all(math.isfinite(v) for v in values):
+        verdict = NOT_ASSESSABLE
+    elif sb_tv <= CLAIM_IGR_SB_MAX_TV and min(gs_tv.values()) >= CLAIM_GS_MIN_TV:
+        verdict = SUPPORTED
+    elif sb_tv > CLAIM_GS_MIN_TV or min(gs_tv.values()) <= CLAIM_IGR_SB_MAX_TV:
+        verdict = CONTRADICTED
+    else:
+        verdict = INCONCLUSIVE
+    return result(Verdict(verdict, evidence), scale)
 
 
 def summarize_approximations(
-    fit_paths: Sequence[str], table_path: str, figure_path: str, claim_path: str
+    fit_paths: Sequence[str],
+    table_path: str,
+    figure_path: str,
+    claim_path: str,
+    claim_settings: ClaimSettings | None = None,
 ) -> None:
     """Write the table (CSV), the histogram figure and the claim check (CSV)."""
     import pandas as pd
@@ -104,7 +141,7 @@ def summarize_approximations(
 
     records = [read_json(path) for path in fit_paths]
     write_csv_atomic(table_path, pd.DataFrame(approximation_rows(records), columns=TABLE_COLUMNS))
-    write_csv_atomic(claim_path, pd.DataFrame([claim_check(records)]))
+    write_csv_atomic(claim_path, pd.DataFrame([claim_check(records, claim_settings)]))
 
     num_columns = max(len(r["fits"]) for r in records)
     figure, axes = plt.subplots(
@@ -164,7 +201,13 @@ def summarize_approximations(
 
 
 def _run_summarize(args: argparse.Namespace) -> int:
-    summarize_approximations(args.fits, args.output_table, args.output_figure, args.output_claim)
+    summarize_approximations(
+        args.fits,
+        args.output_table,
+        args.output_figure,
+        args.output_claim,
+        ClaimSettings.from_args(args),
+    )
     return 0
 
 
@@ -178,4 +221,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     summarize.add_argument("--output-table", required=True, type=Path)
     summarize.add_argument("--output-figure", required=True, type=Path)
     summarize.add_argument("--output-claim", required=True, type=Path)
+    add_claim_options(summarize)
     summarize.set_defaults(func=_run_summarize)

@@ -4,11 +4,12 @@ Table: per (dataset, family), the test loss ``-log (1/M) sum_m p(x_low | z_m)`` 
 samples, mean and sample standard deviation (ddof = 1; 0 for one seed) over seeds, the
 per-seed values, the one-relaxed-sample test loss and the final training loss (means).
 
-Claim (spec section 8): "IGR has lower SOP loss" than GS. This run supports it ("yes") when
-every IGR family in the run has a lower mean test loss than GS, "partly" when some do,
-"no" when none does; the evidence names each difference and whether it exceeds the larger
-of the two standard deviations over seeds (a difference within that spread is noted as not
-clear-cut).
+Claim (spec section 8): "IGR has lower SOP loss" than GS, judged in the one vocabulary
+(:mod:`igr.reporting.verdicts`) on the best IGR family against GS: supported or
+contradicted when the difference of mean test losses exceeds the larger of the two
+standard deviations over seeds with at least ``claims.min_seeds`` seeds, inconclusive
+otherwise, not assessable without GS and an IGR family or with non-finite losses. The
+reason names every family's difference to GS; the claim states the run's scale.
 """
 
 from __future__ import annotations
@@ -20,8 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from igr.commands import command_group
-from igr.families import families_of_stage
+from igr.families import families_of_stage, family_label
 from igr.io import read_json, write_csv_atomic
+from igr.reporting.verdicts import (
+    NOT_ASSESSABLE,
+    ClaimSettings,
+    Verdict,
+    add_claim_options,
+    compare,
+    scale_statement,
+)
 
 CLAIM = "IGR has lower SOP loss than GS"
 FAMILY_ORDER = families_of_stage("sop")
@@ -45,6 +54,8 @@ def sop_table_rows(evaluations: Sequence[dict]) -> list[dict]:
                 "dataset": dataset,
                 "family": family,
                 "temperature": records[0]["settings"]["temperature"],
+                "temperature_source": records[0].get("temperature_source", {}).get("kind", "given"),
+                "epochs": records[0]["settings"].get("epochs", "?"),
                 "num_seeds": len(records),
                 "test_loss_mean": float(losses.mean()),
                 "test_loss_sd": float(losses.std(ddof=1)) if len(losses) > 1 else 0.0,
@@ -68,41 +79,52 @@ def sop_table_rows(evaluations: Sequence[dict]) -> list[dict]:
     return rows
 
 
-def claim_check(rows: Sequence[dict]) -> dict:
-    """Whether this run supports :data:`CLAIM` (module docstring)."""
+def claim_check(rows: Sequence[dict], settings: ClaimSettings | None = None) -> dict:
+    """The verdict on :data:`CLAIM` (module docstring), its reason and the run's scale."""
+    settings = settings or ClaimSettings()
     gs = [row for row in rows if row["family"] == "gs"]
     igr = [row for row in rows if row["family"] != "gs"]
     if not gs or not igr:
-        return {
-            "claim": CLAIM,
-            "supported": "not tested",
-            "evidence": "needs GS and an IGR family",
-        }
+        verdict = Verdict(NOT_ASSESSABLE, "needs GS and an IGR family")
+        return {"claim": CLAIM, "verdict": verdict.verdict, "reason": verdict.reason, "scale": ""}
     reference = gs[0]
-    parts, lower = [], 0
-    for row in igr:
-        difference = row["test_loss_mean"] - reference["test_loss_mean"]
-        spread = max(row["test_loss_sd"], reference["test_loss_sd"])
-        lower += difference < 0
-        if min(row["num_seeds"], reference["num_seeds"]) < 2:
-            clear = "one seed: spread unknown"
-        else:
-            clear = "clear" if abs(difference) > spread else "within the spread over seeds"
-        parts.append(
-            f"{row['family']} {row['test_loss_mean']:.3f} +- {row['test_loss_sd']:.3f} "
-            f"({difference:+.3f}, {clear})"
-        )
-    supported = "yes" if lower == len(igr) else ("partly" if lower else "no")
-    evidence = (
-        f"{reference['dataset']}, test loss with {reference['num_hard_samples']} hard samples, "
-        f"mean +- sd over {reference['num_seeds']} seeds: GS {reference['test_loss_mean']:.3f} "
-        f"+- {reference['test_loss_sd']:.3f}; " + "; ".join(parts)
+    best = min(igr, key=lambda row: row["test_loss_mean"])
+    verdict = compare(
+        reference["test_loss_mean"] - best["test_loss_mean"],
+        max(best["test_loss_sd"], reference["test_loss_sd"]),
+        min(best["num_seeds"], reference["num_seeds"]),
+        settings,
+        f"test loss of the best IGR family ({family_label(best['family'])}) against GS",
     )
-    return {"claim": CLAIM, "supported": supported, "evidence": evidence}
+    others = "; ".join(
+        f"{family_label(row['family'])} {row['test_loss_mean']:.3f} +- {row['test_loss_sd']:.3f}"
+        f" ({row['test_loss_mean'] - reference['test_loss_mean']:+.3f})"
+        for row in igr
+    )
+    reason = (
+        f"{verdict.reason}; GS {reference['test_loss_mean']:.3f} +- "
+        f"{reference['test_loss_sd']:.3f}; {others}"
+    )
+    facts = {
+        "dataset": reference["dataset"],
+        "epochs": reference.get("epochs", "?"),
+        "seeds per family": min(row["num_seeds"] for row in rows),
+        "hard samples": reference["num_hard_samples"],
+    }
+    return {
+        "claim": CLAIM,
+        "verdict": verdict.verdict,
+        "reason": reason,
+        "scale": scale_statement(facts, settings),
+    }
 
 
 def summarize_sop(
-    evaluation_paths: Sequence[str], table_path: str, figure_path: str, claim_path: str
+    evaluation_paths: Sequence[str],
+    table_path: str,
+    figure_path: str,
+    claim_path: str,
+    settings: ClaimSettings | None = None,
 ) -> None:
     """Write the table and claim (CSV) and the figure of predicted lower halves."""
     import pandas as pd
@@ -112,7 +134,7 @@ def summarize_sop(
     evaluations = [read_json(path) for path in evaluation_paths]
     rows = sop_table_rows(evaluations)
     write_csv_atomic(table_path, pd.DataFrame(rows))
-    write_csv_atomic(claim_path, pd.DataFrame([claim_check(rows)]))
+    write_csv_atomic(claim_path, pd.DataFrame([claim_check(rows, settings)]))
 
     # Figure: the first seed of every family; rows = test images, columns = truth, families.
     first_seed: dict[str, dict] = {}
@@ -160,7 +182,13 @@ def summarize_sop(
 
 
 def _run_summarize(args: argparse.Namespace) -> int:
-    summarize_sop(args.evaluations, args.output_table, args.output_figure, args.output_claim)
+    summarize_sop(
+        args.evaluations,
+        args.output_table,
+        args.output_figure,
+        args.output_claim,
+        ClaimSettings.from_args(args),
+    )
     return 0
 
 
@@ -173,4 +201,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-table", required=True, type=Path)
     parser.add_argument("--output-figure", required=True, type=Path)
     parser.add_argument("--output-claim", required=True, type=Path)
+    add_claim_options(parser)
     parser.set_defaults(func=_run_summarize)

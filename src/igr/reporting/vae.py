@@ -7,18 +7,24 @@ Inputs: the evaluation records (``igr vae evaluate``) and training histories of 
   (columns), the discrete log-likelihood bound as ``mean +- sd`` over seeds (sd with
   ddof = 1; 0 for one seed), the best (highest) mean per row marked (bold in LaTeX and
   Markdown, ``best`` column in the CSV, which is in long form with the test ELBO too);
+- diagnostics (CSV, Markdown, figure): per family the temperature and where it came from
+  (calibrated or given), the relaxation gap, the mean KL per variable, the median distance
+  of posterior samples to a vertex, the categories used, and a ``status``: ``ok`` or why
+  the runs are degenerate (:mod:`igr.reporting.verdicts`);
 - figures: test ELBO against epoch (mean over seeds, shaded min-max), distance of posterior
-  samples to the nearest vertex (boxplots per family), vanished-gradient share (bars);
+  samples to the nearest vertex (boxplots per family), vanished-gradient share (bars), the
+  diagnostics (bars);
 - truncation (in the CSV and the claims file): for truncated IGR-SB, the number of categories
   m the truncation selected in the last epoch (the epoch's mean over steps; mean, min and max
   over seeds) and the share of steps whose quantile wanted more than K_max - 1 sticks;
-- claims (Markdown): for each dataset x architecture, whether this run supports the paper's
-  claim "IGR beats GS": supported when the best IGR family's mean bound exceeds GS's mean
-  by more than the margin, contradicted when GS's exceeds the best IGR's likewise,
-  inconclusive otherwise (or with one family missing). The margin is the larger of the two
-  seed standard deviations and twice the standard error of the difference of the test-set
-  means (``sqrt(se_gs^2 + se_igr^2)``, se = sd over test examples / sqrt(N), pooled over
-  seeds), so one seed is judged against test-set noise only (said in the statement).
+- claims (Markdown): for each dataset x architecture, a verdict of the one vocabulary
+  (:mod:`igr.reporting.verdicts`) on the paper's claim "IGR beats GS": the best IGR family
+  whose runs are not degenerate against GS, on the mean discrete bound; supported or
+  contradicted when the difference exceeds the margin with enough seeds, inconclusive
+  otherwise, not assessable when GS or every IGR family is degenerate or missing. The
+  margin is the larger of the two seed standard deviations and twice the standard error of
+  the difference of the test-set means (``sqrt(se_gs^2 + se_igr^2)``, se = sd over test
+  examples / sqrt(N), pooled over seeds). Each claim states the run's scale.
 """
 
 from __future__ import annotations
@@ -30,6 +36,15 @@ import numpy as np
 
 from igr.commands import command_group
 from igr.families import FAMILIES, families_of_stage
+from igr.reporting.verdicts import (
+    NOT_ASSESSABLE,
+    ClaimSettings,
+    Verdict,
+    add_claim_options,
+    compare,
+    degenerate_reason,
+    scale_statement,
+)
 from igr.io import read_json, write_csv_atomic, write_text_atomic
 
 FAMILY_ORDER = families_of_stage("vae")
@@ -57,6 +72,12 @@ def load_records(paths):
                 "discrete_bound_q": record["discrete_bound_q"],
                 # Standard error of the test-set mean bound (spread over test examples).
                 "discrete_bound_se": record["discrete_bound_sd"] / np.sqrt(record["test_examples"]),
+                "temperature": s.get("temperature", float("nan")),
+                "temperature_source": record.get("temperature_source", {}).get("kind", "given"),
+                "epochs": int(record.get("final_train", {}).get("epoch", 0)),
+                "relaxation_gap": record.get("relaxation_gap", float("nan")),
+                "kl_per_variable": record.get("kl_per_variable", float("nan")),
+                "categories_used_test": record.get("categories_used", float("nan")),
             }
         )
     return pd.DataFrame(rows)
@@ -80,6 +101,13 @@ def main_table(records):
             lambda v: float(np.sqrt(np.mean(np.square(v)) / len(v))),
         ),
         discrete_bound_q=("discrete_bound_q", "first"),
+        temperature=("temperature", "mean"),
+        temperature_source=("temperature_source", "first"),
+        epochs=("epochs", "min"),
+        relaxation_gap_mean=("relaxation_gap", "mean"),
+        kl_per_variable_mean=("kl_per_variable", "mean"),
+        vertex_distance_median=("vertex_distance_median", "mean"),
+        categories_used_test=("categories_used_test", "mean"),
     ).reset_index()
     best = table.groupby(["dataset", "architecture"])["discrete_bound_mean"].transform("max")
     table["best"] = table["discrete_bound_mean"] == best
@@ -127,36 +155,90 @@ def latex_table(table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def claims(table) -> str:
+def with_status(table, settings: ClaimSettings):
+    """The table with ``status``: ``ok`` or why the family's runs are degenerate."""
+    table = table.copy()
+    table["status"] = [
+        degenerate_reason(r.kl_per_variable_mean, r.relaxation_gap_mean, settings) or "ok"
+        for r in table.itertuples()
+    ]
+    return table
+
+
+def claim_verdict(group, settings: ClaimSettings) -> Verdict:
+    """"IGR beats GS" for one dataset x architecture (module docstring): the best IGR family
+    that is not degenerate against GS, on the discrete bound."""
+    gs = group[group["family"] == "gs"]
+    if gs.empty:
+        return Verdict(NOT_ASSESSABLE, "GS is not in this run")
+    g = gs.iloc[0]
+    if g["status"] != "ok":
+        return Verdict(NOT_ASSESSABLE, f"the GS runs are degenerate ({g['status']})")
+    igr = group[group["family"] != "gs"]
+    if igr.empty:
+        return Verdict(NOT_ASSESSABLE, "no IGR family is in this run")
+    sound = igr[igr["status"] == "ok"]
+    excluded = "; ".join(f"{LABELS[r.family]} left out: {r.status}" for r in igr.itertuples()
+                         if r.status != "ok")
+    if sound.empty:
+        return Verdict(NOT_ASSESSABLE, f"every IGR family is degenerate ({excluded})")
+    b = sound.loc[sound["discrete_bound_mean"].idxmax()]
+    test_noise = 2.0 * float(np.hypot(g["discrete_bound_se"], b["discrete_bound_se"]))
+    margin = max(g["discrete_bound_sd"], b["discrete_bound_sd"], test_noise)
+    verdict = compare(
+        b["discrete_bound_mean"] - g["discrete_bound_mean"],
+        margin,
+        int(min(g["seeds"], b["seeds"])),
+        settings,
+        f"best IGR ({LABELS[b['family']]} {b['discrete_bound_mean']:.2f} +- "
+        f"{b['discrete_bound_sd']:.2f}) against GS ({g['discrete_bound_mean']:.2f} +- "
+        f"{g['discrete_bound_sd']:.2f}): the discrete bound",
+    )
+    reason = verdict.reason + (f"; {excluded}" if excluded else "")
+    return Verdict(verdict.verdict, reason)
+
+
+def claims(table, settings: ClaimSettings | None = None) -> str:
     """One line per dataset x architecture on "IGR beats GS" (module docstring)."""
+    settings = settings or ClaimSettings()
+    table = with_status(table, settings)
     lines = [
         "# Claim: IGR beats GS (test log-likelihood bound, mean +- sd over seeds)",
         "",
     ]
     for (dataset, architecture), group in table.groupby(["dataset", "architecture"], sort=True):
-        gs = group[group["family"] == "gs"]
-        igr = group[group["family"] != "gs"]
-        if gs.empty or igr.empty:
-            verdict, detail = "inconclusive", "GS or every IGR family is missing from this run"
-        else:
-            g = gs.iloc[0]
-            b = igr.loc[igr["discrete_bound_mean"].idxmax()]
-            test_noise = 2.0 * float(np.hypot(g["discrete_bound_se"], b["discrete_bound_se"]))
-            margin = max(g["discrete_bound_sd"], b["discrete_bound_sd"], test_noise)
-            difference = b["discrete_bound_mean"] - g["discrete_bound_mean"]
-            if difference > margin:
-                verdict = "supported"
-            elif -difference > margin:
-                verdict = "contradicted"
-            else:
-                verdict = "inconclusive"
-            detail = (
-                f"best IGR {LABELS[b['family']]} {b['discrete_bound_mean']:.2f} +- "
-                f"{b['discrete_bound_sd']:.2f} vs GS {g['discrete_bound_mean']:.2f} +- "
-                f"{g['discrete_bound_sd']:.2f}; {int(g['seeds'])} seed(s); margin {margin:.3f}"
-                + ("; one seed: seed-to-seed variation not assessed" if int(g["seeds"]) < 2 else "")
-            )
-        lines.append(f"- {dataset}, {architecture}: **{verdict}** ({detail})")
+        verdict = claim_verdict(group, settings)
+        lines.append(f"- {dataset}, {architecture}: {verdict.markdown()}")
+        facts = {
+            "dataset": dataset,
+            "epochs": int(group["epochs"].min()),
+            "seeds per family": int(group["seeds"].min()),
+        }
+        lines.append(f"  - {scale_statement(facts, settings)}")
+    lines += [
+        "",
+        "Margin: the larger of the two seed standard deviations and twice the standard error",
+        "of the difference of the test-set means. A family whose runs collapsed or whose",
+        "relaxation gap is too large is left out of the comparison (table: status).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def diagnostics_markdown(table, settings: ClaimSettings | None = None) -> str:
+    """Per family: temperature and source, relaxed ELBO, bound, and the diagnostics."""
+    table = with_status(table, settings or ClaimSettings())
+    header = ["dataset", "architecture", "family", "tau", "tau from", "epochs", "seeds",
+              "test ELBO", "discrete bound", "relaxation gap", "KL / variable",
+              "median vertex distance", "categories used", "status"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in table.itertuples():
+        lines.append("| " + " | ".join([
+            r.dataset, r.architecture, LABELS[r.family], f"{r.temperature:.4g}",
+            r.temperature_source, str(r.epochs), str(r.seeds), f"{r.test_elbo_mean:.2f}",
+            f"{r.discrete_bound_mean:.2f}", f"{r.relaxation_gap_mean:.2f}",
+            f"{r.kl_per_variable_mean:.3g}", f"{r.vertex_distance_median:.3f}",
+            f"{r.categories_used_test:.1f}", r.status,
+        ]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -289,6 +371,31 @@ def vanished_figure(table, path) -> None:
     save_figure(figure, path)
 
 
+def diagnostics_figure(table, path) -> None:
+    """Relaxation gap, KL per variable and median vertex distance per family (bars)."""
+    import seaborn as sns
+
+    from igr.reporting.figures import plt, save_figure
+
+    frame = table.copy()
+    frame["panel"] = frame["dataset"] + ", " + frame["architecture"]
+    frame["family"] = frame["family"].map(LABELS)
+    panels = (
+        ("relaxation_gap_mean", "relaxation gap (nats)\nlog p(x|psi) - log p(x|one-hot)"),
+        ("kl_per_variable_mean", "KL per variable (nats)"),
+        ("vertex_distance_median", "median distance of\nposterior samples to a vertex"),
+    )
+    figure, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    for axis, (column, label) in zip(axes, panels):
+        sns.barplot(data=frame, x="panel", y=column, hue="family", ax=axis, palette=_palette())
+        axis.set_xlabel("")
+        axis.set_ylabel(label)
+        if axis is not axes[0] and axis.get_legend() is not None:
+            axis.get_legend().remove()
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
 def summarize(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -303,13 +410,17 @@ def summarize(args: argparse.Namespace) -> int:
     table = main_table(records)
     truncation = truncation_summary(histories)
     table = table.merge(truncation, on=["dataset", "architecture", "family"], how="left")
+    settings = ClaimSettings.from_args(args)
+    table = with_status(table, settings)
     write_csv_atomic(args.table_csv, table)
-    write_text_atomic(args.table_markdown, markdown_table(table))
+    markdown = markdown_table(table) + "\n## Diagnostics\n\n" + diagnostics_markdown(table, settings)
+    write_text_atomic(args.table_markdown, markdown)
     write_text_atomic(args.table_latex, latex_table(table))
-    write_text_atomic(args.claims, claims(table) + truncation_text(truncation))
+    write_text_atomic(args.claims, claims(table, settings) + truncation_text(truncation))
     elbo_figure(histories, args.elbo_figure)
     distance_figure(records, args.distance_figure)
     vanished_figure(table, args.vanished_figure)
+    diagnostics_figure(table, args.diagnostics_figure)
     print(markdown_table(table))
     return 0
 
@@ -329,6 +440,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "elbo-figure",
         "distance-figure",
         "vanished-figure",
+        "diagnostics-figure",
     ):
         parser.add_argument(f"--{name}", required=True, type=Path)
+    add_claim_options(parser)
     parser.set_defaults(func=summarize)

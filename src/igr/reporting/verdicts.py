@@ -43,7 +43,7 @@ class ClaimSettings:
 
     scale: str = "smoke"
     min_seeds: int = 2
-    collapse_kl_per_variable: float = 0.01
+    collapse_kl_per_variable: float = 0.05
     max_relaxation_gap: float = 20.0
 
     @classmethod
