@@ -59,11 +59,14 @@ def test_changed_temperature_retrains_fresh_and_more_epochs_resume(copied_run, t
     assert record["settings"]["temperature"] == 0.4
     assert record["training"]["resumed_from_epoch"] == 0
     assert record["run_start"]["action"] == "restarted"
-    assert record["run_start"]["differences"] == ["model.temperature: 0.5 -> 0.4"]
+    calibrated = json.loads((copied_run / "results/temperatures/igr_i_K10.json").read_text())
+    change = f"model.temperature: {calibrated['temperature']} -> 0.4"
+    assert record["run_start"]["differences"] == [change]
+    assert record["temperature_source"] == {"kind": "given"}
     stale = list((copied_run / RUN).glob("run.stale-*"))
     assert len(stale) == 1 and (stale[0] / "checkpoints" / "checkpoint").is_file()
     log = (copied_run / "logs" / "train_vae" / "digits_nonlinear_igr_i_seed5328.log").read_text()
-    assert "model.temperature: 0.5 -> 0.4" in log and "starting fresh" in log
+    assert change in log and "starting fresh" in log
 
     config["vae"]["epochs"] = original_epochs + 2
     longer = write_config(tmp_path / "longer.yaml", config)

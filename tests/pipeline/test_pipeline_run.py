@@ -78,8 +78,10 @@ def test_simplex_proximity_table(default_run):
     workdir, _ = default_run
     section = default_config(workdir)["simplex_proximity"]
     table = pd.read_csv(workdir / "results" / "simplex_proximity" / "distances.csv")
-    assert len(table) == len(section["families"]) * len(section["temperatures"])
+    # GS once, IGR-I once per sigma0
+    assert len(table) == (1 + len(section["igr_i_scales"])) * len(section["temperatures"])
     assert set(table["family"]) == set(section["families"])
+    assert sorted(table["sigma0"].dropna().unique()) == sorted(section["igr_i_scales"])
     assert sorted(set(table["temperature"])) == sorted(section["temperatures"])
     k = section["num_categories"]
     assert (table["num_categories"] == k).all()
@@ -87,7 +89,7 @@ def test_simplex_proximity_table(default_run):
     assert (table[["mean", "q25", "median", "q75"]] >= 0).all().all()
     assert (table[["mean", "q75"]] <= math.sqrt(1 - 1 / k) + 1e-6).all().all()
     assert (table["q25"] <= table["median"]).all() and (table["median"] <= table["q75"]).all()
-    for _, rows in table.groupby("family"):
+    for _, rows in table.groupby(["family", table["sigma0"].fillna(0)]):
         rows = rows.sort_values("temperature")
         # colder samples lie nearer the vertices
         assert rows["median"].iloc[0] < rows["median"].iloc[-1]
@@ -128,6 +130,9 @@ def _set(config: dict, dotted_key: str, value) -> dict:
             "simplex_proximity.temperatures", [0.1, 0.5, 1.0], ["all", "simplex_proximity"], id="proximity-grid"
         ),
         pytest.param(
+            "calibration.fraction", 0.8, None, id="calibration-fraction"
+        ),
+        pytest.param(
             "priors.igr_sb.num_steps",
             150,
             ["all", "learn_prior[family=igr_sb, K=10]", "summarize_priors"],
@@ -139,14 +144,20 @@ def _set(config: dict, dotted_key: str, value) -> dict:
             [
                 "all",
                 "learn_prior[family=igr_i, K=10]",
-                "learn_prior[family=igr_i, K=50]",
+                "learn_prior[family=igr_i, K=2]",
                 "learn_prior[family=igr_planar, K=10]",
-                "simplex_proximity",
                 "summarize_priors",
-                # VAE stage: the IGR-I run reads the IGR-I prior.
+                # The calibrated temperatures read the IGR-I priors (K = 10 VAE, K = 2 SOP).
+                "calibrate_temperature[family=igr_i, K=10]",
+                "calibrate_temperature[family=igr_i, K=2]",
+                # VAE stage: the IGR-I run reads the IGR-I prior and its temperature.
                 "train_vae[dataset=digits, architecture=nonlinear, family=igr_i, seed=5328]",
                 "evaluate_vae[dataset=digits, architecture=nonlinear, family=igr_i, seed=5328]",
                 "summarize_vae",
+                # SOP stage: the IGR-I units' calibrated temperature.
+                "train_sop[dataset=digits, family=igr_i, seed=5328]",
+                "train_sop[dataset=digits, family=igr_i, seed=5945]",
+                "summarize_sop",
             ],
             id="igr-i-scale",
         ),
@@ -158,6 +169,12 @@ def test_changed_parameter_plans_exactly_its_dependents(default_run, tmp_path, k
     changed = write_config(tmp_path / "changed.yaml", _set(default_config(workdir), key, value))
     dry = snakemake(workdir, "--dry-run", "--configfile", str(changed))
     assert dry.returncode == 0, dry.output
+    if expected is None:  # the calibration: every temperature job and every training after it
+        planned = planned_jobs(dry.output)
+        assert sum(job.startswith("calibrate_temperature[") for job in planned) == 4, planned
+        assert sum(job.startswith(("train_vae[", "train_sop[")) for job in planned) == 6, planned
+        assert not any(job.startswith(("learn_prior[", "approximate[")) for job in planned), planned
+        return
     assert planned_jobs(dry.output) == sorted(expected), dry.output
 
 
