@@ -85,14 +85,19 @@ def read_prior_file(
     return record
 
 
+def _read_json_record(path: Path, where: str, what: str) -> Any:
+    """The JSON in ``path``; one-line InputErrors (``where: no such <what>``) otherwise."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such {what}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{where}: not a readable {what} ({error})") from None
+
+
 def read_train_record(path: Path) -> dict[str, Any]:
     """A train record of ``igr vae train`` or ``igr sop train``, checked before evaluation."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such train record") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: not a readable train record ({error})") from None
+    record = _read_json_record(path, str(path), "train record")
     if not isinstance(record, dict) or "fingerprint" not in record or "run_dir" not in record:
         raise InputError(
             f"{path}: not a train record of this igr (no fingerprint); retrain to make one"
@@ -120,12 +125,7 @@ def resolve_temperature(args, family: str, num_categories: int) -> tuple[float, 
     if path is None:
         return float(args.temperature), {"kind": "given"}
     where = f"--temperature-file {path}"
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"{where}: not a readable calibration record ({error})") from None
+    record = _read_json_record(path, where, "calibration record")
     if not isinstance(record, dict) or "temperature" not in record or "rule" not in record:
         raise InputError(f"{where}: not a record of igr calibrate-temperature")
     if record.get("family") != family or record.get("num_categories") != num_categories:
