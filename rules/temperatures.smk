@@ -4,7 +4,9 @@
 
 rule calibrate_temperature:
     input:
-        prior=lambda wildcards: pipeline.temperature_prior(wildcards.family, wildcards.K),
+        prior=lambda wildcards: pipeline.temperature_prior(
+            wildcards.family, wildcards.K
+        ),
     output:
         temperature=paths.temperature_path(),
     log:

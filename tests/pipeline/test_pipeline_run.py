@@ -124,10 +124,12 @@ def _set(config: dict, dotted_key: str, value) -> dict:
     ("key", "value", "expected"),
     [
         pytest.param(
-            "simplex_proximity.num_samples", 1500, ["all", "simplex_proximity"], id="proximity-samples"
+            "simplex_proximity.num_samples", 1500,
+            ["all", "simplex_proximity", "summarize_simplex_proximity"], id="proximity-samples"
         ),
         pytest.param(
-            "simplex_proximity.temperatures", [0.1, 0.5, 1.0], ["all", "simplex_proximity"], id="proximity-grid"
+            "simplex_proximity.temperatures", [0.1, 0.5, 1.0],
+            ["all", "simplex_proximity", "summarize_simplex_proximity"], id="proximity-grid"
         ),
         pytest.param(
             "calibration.fraction", 0.8, None, id="calibration-fraction"
@@ -232,7 +234,8 @@ def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
     found = json.loads(dom[start:].split(">", 1)[1].split("</pre>", 1)[0].replace("&quot;", '"'))
     rendered = {entry["path"]: (entry["width"], entry["height"]) for entry in found}
     expected = {"results/priors/argmax_laws.png", "results/simplex_proximity/distances.png"}
-    expected |= {f"results/vae/{name}.png" for name in ("test_elbo", "vertex_distances", "vanished_gradients")}
+    expected |= {f"results/vae/{name}.png"
+                 for name in ("test_elbo", "vertex_distances", "vanished_gradients", "diagnostics")}
     expected |= {"results/approximations/histograms.png", "results/sop/predictions.png"}
     assert set(rendered) == expected
     for path, (width, height) in rendered.items():
