@@ -30,6 +30,14 @@ def test_calibration_matches_the_closed_form_at_k2(family):
     assert record["fraction_reached"] >= 0.75
 
 
+def test_igr_planar_is_calibrated_exactly_as_igr_i():
+    """Its prior is IGR-I's (spec 1.4): same law, same draws, same tau*."""
+    planar = calibrate_temperature("igr_planar", learn_prior("igr_planar", 10, scale=1.0),
+                                   0.75, 0.2, 2000, seed=4)
+    igr_i = calibrate_temperature("igr_i", learn_prior("igr_i", 10, scale=1.0), 0.75, 0.2, 2000, seed=4)
+    assert planar["temperature"] == igr_i["temperature"]
+
+
 def test_share_near_a_vertex_falls_as_the_temperature_rises():
     prior = learn_prior("igr_i", 10, scale=1.0)
     shares = [fraction_near_vertex("igr_i", prior, tau, 0.2, 2000, (1, 1))

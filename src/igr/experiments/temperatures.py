@@ -69,8 +69,14 @@ def calibrate_temperature(
     seed: int,
     truncation=None,
 ) -> dict[str, Any]:
-    """tau* of the module docstring, with the fraction reached there (a record)."""
-    draws_seed = family_seed(seed, family)
+    """tau* of the module docstring, with the fraction reached there (a record).
+
+    The draws are seeded by the family whose law is drawn (IGR-Planar's prior is IGR-I's, so
+    it gets IGR-I's draws and the same tau*; truncated IGR-SB keeps its own).
+    """
+    record = FAMILIES[family]
+    drawn = family if record.truncated else record.prior_family
+    draws_seed = family_seed(seed, drawn)
 
     def share(tau):
         return fraction_near_vertex(
