@@ -130,10 +130,6 @@ class DiscreteVAE(tf.Module):
         log_weights = log_px_b + latent.log_uniform_prior() - log_q
         return tf.reduce_logsumexp(log_weights, axis=0) - math.log(num_samples)
 
-    def vertex_distances(self, x: tf.Tensor, seed) -> tf.Tensor:
-        """``||psi - one_hot(argmax psi)||_2`` per example and variable [B, V]."""
-        return self.diagnostics(x, seed)["vertex_distance"]
-
     def diagnostics(self, x: tf.Tensor, seed) -> dict[str, tf.Tensor]:
         """What one posterior draw psi per example says about the run (same draws for all):
 

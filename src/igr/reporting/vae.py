@@ -329,15 +329,21 @@ def _palette():
     return {LABELS[f]: FAMILY_COLORS.get(f, "#8172b3") for f in FAMILY_ORDER}
 
 
+def _by_panel(frame):
+    """A copy with ``panel`` ("dataset, architecture") and the families' display labels."""
+    frame = frame.copy()
+    frame["panel"] = frame["dataset"] + ", " + frame["architecture"]
+    frame["family"] = frame["family"].map(LABELS)
+    return frame
+
+
 def distance_figure(records, path) -> None:
     import seaborn as sns
 
     from igr.reporting.figures import plt, save_figure
 
-    long = records[["dataset", "architecture", "family", "distances"]].explode("distances")
+    long = _by_panel(records[["dataset", "architecture", "family", "distances"]].explode("distances"))
     long["distance"] = long["distances"].astype(float)
-    long["panel"] = long["dataset"] + ", " + long["architecture"]
-    long["family"] = long["family"].map(LABELS)
     figure, axis = plt.subplots(figsize=(7, 3.6))
     sns.boxplot(
         data=long, x="panel", y="distance", hue="family", ax=axis, fliersize=1, palette=_palette()
@@ -353,9 +359,7 @@ def vanished_figure(table, path) -> None:
 
     from igr.reporting.figures import plt, save_figure
 
-    frame = table.copy()
-    frame["panel"] = frame["dataset"] + ", " + frame["architecture"]
-    frame["family"] = frame["family"].map(LABELS)
+    frame = _by_panel(table)
     figure, axis = plt.subplots(figsize=(7, 3.2))
     sns.barplot(
         data=frame,
@@ -377,9 +381,7 @@ def diagnostics_figure(table, path) -> None:
 
     from igr.reporting.figures import plt, save_figure
 
-    frame = table.copy()
-    frame["panel"] = frame["dataset"] + ", " + frame["architecture"]
-    frame["family"] = frame["family"].map(LABELS)
+    frame = _by_panel(table)
     panels = (
         ("relaxation_gap_mean", "relaxation gap (nats)\nlog p(x|psi) - log p(x|one-hot)"),
         ("kl_per_variable_mean", "KL per variable (nats)"),
