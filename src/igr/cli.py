@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from igr import __version__
+from igr.quiet import quiet_tensorflow
 
 #: Modules that register a subcommand, in the order they appear in ``igr --help``.
 #: Each stage has an experiment module (it computes) and a reporting module (it summarises).
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
+    if argv is None:  # the console script, not a call from Python
+        quiet_tensorflow()
     try:
         return int(args.func(args) or 0)
     except (InputError, DatasetError) as error:

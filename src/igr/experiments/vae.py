@@ -290,6 +290,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
     from igr.data.pipeline import evaluation_batches
     from igr.models.vae import VANISHED_GRADIENT_THRESHOLD
+    from igr.training.progress import ProgressLog
 
     configure_threads(args.threads)
     data = load_data(settings["dataset"], args.data_dir)
@@ -317,12 +318,18 @@ def evaluate(args: argparse.Namespace) -> int:
         return model.diagnostics(x, batch_seed), model.psi_jacobian_norms(x, batch_seed)
 
     bounds, diagnostics, norms = [], [], []
+    bound_progress = ProgressLog(
+        f"igr vae evaluate: discrete bound (S = {args.num_importance_samples})", len(images)
+    )
     for index, x in enumerate(evaluation_batches(images, batch_size=args.bound_batch_size)):
         bounds.append(batch_bound(x, tf.constant(index, tf.int64)).numpy())
+        bound_progress.advance(len(bounds[-1]))
+    diagnostics_progress = ProgressLog("igr vae evaluate: diagnostics", len(images))
     for index, x in enumerate(evaluation_batches(images, batch_size=args.batch_size)):
         values, n = batch_diagnostics(x, tf.constant(index, tf.int64))
         diagnostics.append({key: value.numpy() for key, value in values.items()})
         norms.append(n.numpy())
+        diagnostics_progress.advance(len(norms[-1]))
     bounds_all = np.concatenate(bounds).astype(np.float64)
     distances_all = np.concatenate([d["vertex_distance"].ravel() for d in diagnostics])
     distances_all = distances_all.astype(np.float64)

@@ -22,6 +22,7 @@ import tensorflow as tf
 from igr.io import write_csv_atomic
 from igr.training import preemption
 from igr.training.preemption import EXIT_PREEMPTED  # noqa: F401 (re-exported)
+from igr.training.progress import duration
 #: Exit status of a run stopped by a NaN or Inf (the last good checkpoint is kept).
 EXIT_DIVERGED = 3
 
@@ -83,12 +84,16 @@ class FitResult:
 
 
 class _Progress:
-    """A one-line progress bar on a terminal, else one plain line per epoch."""
+    """A one-line progress bar on a terminal, and one line per epoch everywhere:
+    ``epoch i/N | elapsed 12s | ETA 48s | loss ... | <metrics>``, with the ETA from the mean
+    wall time of the epochs this process ran (resumed epochs are not counted)."""
 
-    def __init__(self, num_epochs: int, steps_per_epoch: int, stream=None):
+    def __init__(self, num_epochs: int, steps_per_epoch: int, stream=None, start_epoch: int = 0):
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.num_epochs, self.steps_per_epoch = num_epochs, steps_per_epoch
+        self.start_epoch = start_epoch
+        self.started = time.monotonic()
         self._last = 0.0
 
     def step(self, epoch: int, done: int, loss: float) -> None:
@@ -107,12 +112,23 @@ class _Progress:
         )
         self.stream.flush()
 
-    def epoch(self, row: Mapping[str, float]) -> None:
-        text = ", ".join(
+    def epoch_line(self, row: Mapping[str, Any]) -> str:
+        completed = int(row["epoch"])
+        elapsed = time.monotonic() - self.started
+        per_epoch = elapsed / max(completed - self.start_epoch, 1)
+        eta = per_epoch * (self.num_epochs - completed)
+        metrics = ", ".join(
             f"{key} {value:.6g}" if isinstance(value, float) else f"{key} {value}"
             for key, value in row.items()
+            if key != "epoch"
         )
-        self.stream.write(("\r" if self.tty else "") + text + "\n")
+        return (
+            f"epoch {completed}/{self.num_epochs} | elapsed {duration(elapsed)} | "
+            f"ETA {duration(eta)} | {metrics}"
+        )
+
+    def epoch(self, row: Mapping[str, Any]) -> None:
+        self.stream.write(("\r" if self.tty else "") + self.epoch_line(row) + "\n")
         self.stream.flush()
 
 
@@ -241,7 +257,9 @@ class Trainer:
         result = FitResult(resumed_epoch=start_epoch, resumed_step=step)
         history = self._load_history(start_epoch)
         steps_per_epoch = int(self.pipeline.batches_per_epoch)
-        progress = _Progress(self.num_epochs, steps_per_epoch, self.progress_stream)
+        progress = _Progress(
+            self.num_epochs, steps_per_epoch, self.progress_stream, start_epoch=start_epoch
+        )
         writer = (
             tf.summary.create_file_writer(str(self.output_dir / TENSORBOARD_DIR))
             if self.tensorboard
