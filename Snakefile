@@ -9,12 +9,15 @@
 # computes every param; the config schema (defaults included) is
 # workflow/schemas/config.schema.yaml.
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# Relative to this file, so that `snakemake --directory elsewhere` finds it too.
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 include: "rules/common.smk"
@@ -23,6 +26,8 @@ include: "rules/common.smk"
 validate_config(config, "workflow/schemas/config.schema.yaml")
 export_data_dir()
 pipeline = Pipeline(config)
+# Every output path below the config's results_dir (igr.pipeline.paths.OutputPaths).
+paths = pipeline.paths
 
 
 report: "workflow/report/workflow.rst"

@@ -81,3 +81,10 @@ def test_data_dir_precedence_and_identity_without_paths(tmp_path):
     assert "train-images-idx3-ubyte.gz=ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db" in identity
     assert "/" not in identity  # no location: moving the data changes nothing
     assert dataset_identity("digits") == "digits:bundled-with-scikit-learn"
+
+
+def test_results_dir_outside_the_working_directory_is_rejected():
+    from tests.config_cases import assert_rejected
+
+    for root in ("../elsewhere", "/tmp/results", "results/../../x"):
+        assert_rejected("results_dir", root, "'results_dir'", "must be a relative path")

@@ -67,3 +67,15 @@ def test_grids_and_resources():
     assert pipeline.rule_resources("train_vae")["gpu"] == 1
     assert "gpu" not in pipeline.rule_resources("learn_prior")
     assert Pipeline(DEFAULT).simplex_proximity_options().endswith("--igr-i-scales 1.0 2.0 3.0")
+
+
+def test_results_dir_moves_every_output_and_log():
+    default, paper = Pipeline(DEFAULT), Pipeline(_merged(DEFAULT, PAPER))
+    assert paper.config["results_dir"] == "results/paper"
+    assert all(path.startswith("results/") for path in default.all_outputs())
+    assert not any(path.startswith("results/paper/") for path in default.all_outputs())
+    assert all(path.startswith("results/paper/") for path in paper.all_outputs())
+    assert paper.paths.log_path("train_vae", "x") == "results/paper/logs/train_vae/x.log"
+    assert default.paths.log_path("train_vae", "x") == "logs/train_vae/x.log"
+    assert paper.paths.prior_path("gs", 10) == "results/paper/priors/gs_K10.json"
+    assert paper.vae_prior("gs") == "results/paper/priors/gs_K10.json"

@@ -155,7 +155,7 @@ def semantic_problems(config: Mapping[str, Any], environ: Mapping[str, str] = os
     """Checks that JSON schema cannot express (run after the schema passed, defaults filled)."""
     from igr.pipeline.data import data_dir_problems
 
-    problems = []
+    problems = results_dir_problems(config.get("results_dir", "results"))
     temperatures = config["simplex_proximity"]["temperatures"]
     if list(temperatures) != sorted(set(temperatures)):
         problems.append(
@@ -171,6 +171,17 @@ def semantic_problems(config: Mapping[str, Any], environ: Mapping[str, str] = os
     problems += vae_prior_problems(config)
     problems += data_dir_problems(datasets_by_key(config), config, environ)
     return problems
+
+
+def results_dir_problems(root: str) -> list[str]:
+    """The output root must be a relative path inside the working directory."""
+    parts = str(root).replace("\\", "/").split("/")
+    if str(root).startswith("/") or ".." in parts:
+        return [
+            f"config key 'results_dir': {root!r} must be a relative path inside the working "
+            "directory (no leading '/', no '..'), e.g. results/paper"
+        ]
+    return []
 
 
 def vae_prior_problems(config: Mapping[str, Any]) -> list[str]:

@@ -1,4 +1,10 @@
-"""Every path the pipeline writes, in one place (relative to the working directory)."""
+"""Every path the pipeline writes, in one place (relative to the working directory).
+
+The constants below are the paths under the default output root ``results``; a config's
+``results_dir`` (``config/paper.yaml``: ``results/paper``) moves them all with
+:class:`OutputPaths`, so that two configs never overwrite each other. Job logs go to
+``logs/`` for the default root and to ``<results_dir>/logs/`` for any other.
+"""
 
 from __future__ import annotations
 
@@ -56,3 +62,34 @@ def dataset_manifest(dataset: str = "{dataset}") -> str:
 def temperature_path(family: str = "{family}", num_categories: int | str = "{K}") -> str:
     """Calibrated temperature of a (family, K), read by the VAE and SOP stages."""
     return TEMPERATURE.format(family=family, K=num_categories)
+
+
+#: The output root of the constants above (the schema's default ``results_dir``).
+DEFAULT_ROOT = "results"
+
+
+class OutputPaths:
+    """The paths of this module under another output root: ``OutputPaths("results/paper")
+    .VAE_TABLE == "results/paper/vae/main_table.csv"``; same names, same functions."""
+
+    def __init__(self, root: str = DEFAULT_ROOT):
+        self.root = str(root).rstrip("/") or DEFAULT_ROOT
+        self.logs = "logs" if self.root == DEFAULT_ROOT else f"{self.root}/logs"
+
+    def __getattr__(self, name: str) -> str:
+        value = globals().get(name)
+        if not name.isupper() or not isinstance(value, str) or name == "DEFAULT_ROOT":
+            raise AttributeError(name)
+        return self.root + value[len(DEFAULT_ROOT):]
+
+    def log_path(self, rule_name: str, name: str) -> str:
+        return f"{self.logs}/{rule_name}/{name}.log"
+
+    def prior_path(self, family: str = "{family}", num_categories: int | str = "{K}") -> str:
+        return self.PRIOR.format(family=family, K=num_categories)
+
+    def dataset_manifest(self, dataset: str = "{dataset}") -> str:
+        return self.DATASET_MANIFEST.format(dataset=dataset)
+
+    def temperature_path(self, family: str = "{family}", num_categories: int | str = "{K}") -> str:
+        return self.TEMPERATURE.format(family=family, K=num_categories)

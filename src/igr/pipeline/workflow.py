@@ -36,6 +36,8 @@ class Pipeline:
 
     def __init__(self, config: Mapping[str, Any]):
         self.config = config
+        #: Every output path under the config's ``results_dir`` (:mod:`igr.pipeline.paths`).
+        self.paths = paths.OutputPaths(config.get("results_dir", paths.DEFAULT_ROOT))
 
     # ------------------------------------------------------------------ resources
 
@@ -67,7 +69,7 @@ class Pipeline:
         """Prior files of every family and K the ``priors`` section asks for."""
         section = self.config["priors"]
         return [
-            paths.prior_path(family, k)
+            self.paths.prior_path(family, k)
             for k in sorted(section["num_categories"])
             for family in section["families"]
         ]
@@ -79,13 +81,13 @@ class Pipeline:
         return cli_options(section) if section else ""
 
     def priors_outputs(self) -> list[str]:
-        return self.prior_paths() + [paths.PRIORS_TABLE, paths.PRIORS_FIGURE]
+        return self.prior_paths() + [self.paths.PRIORS_TABLE, self.paths.PRIORS_FIGURE]
 
     # ------------------------------------------------------------------ temperatures
 
     def temperature_prior(self, family: str, num_categories: int | str) -> str:
         """The priors-stage file a family's calibration reads (registry: its prior file)."""
-        return paths.prior_path(get_family(family).prior_file, num_categories)
+        return self.paths.prior_path(get_family(family).prior_file, num_categories)
 
     def calibration_options(self, family: str) -> str:
         """Options of ``igr calibrate-temperature``: the ``calibration`` section, and the
@@ -100,7 +102,7 @@ class Pipeline:
         """``{"temperature": tau}`` or ``{"temperature_file": path}`` (calibrated)."""
         value = self.config[section]["temperatures"][family]
         if value == "calibrated":
-            return {"temperature_file": paths.temperature_path(family, num_categories)}
+            return {"temperature_file": self.paths.temperature_path(family, num_categories)}
         return {"temperature": value}
 
     def vae_temperature_file(self, family: str) -> list[str]:
@@ -136,9 +138,9 @@ class Pipeline:
 
     def simplex_proximity_outputs(self) -> list[str]:
         return [
-            paths.SIMPLEX_PROXIMITY_TABLE,
-            paths.SIMPLEX_PROXIMITY_FIGURE,
-            paths.SIMPLEX_PROXIMITY_CLAIMS,
+            self.paths.SIMPLEX_PROXIMITY_TABLE,
+            self.paths.SIMPLEX_PROXIMITY_FIGURE,
+            self.paths.SIMPLEX_PROXIMITY_CLAIMS,
         ]
 
     # ------------------------------------------------------------------ approximations
@@ -148,7 +150,7 @@ class Pipeline:
         return sorted(self.config["approximations"]["targets"])
 
     def approximation_paths(self) -> list[str]:
-        return [paths.APPROXIMATION.format(target=t) for t in self.approximation_targets()]
+        return [self.paths.APPROXIMATION.format(target=t) for t in self.approximation_targets()]
 
     def approximation_target_options(self, target: str) -> str:
         """``--parameter key=value`` for each parameter of ``target`` (keys sorted)."""
@@ -180,7 +182,7 @@ class Pipeline:
         )
 
     def approximations_outputs(self) -> list[str]:
-        return [paths.APPROXIMATIONS_TABLE, paths.APPROXIMATIONS_FIGURE, paths.APPROXIMATIONS_CLAIM]
+        return [self.paths.APPROXIMATIONS_TABLE, self.paths.APPROXIMATIONS_FIGURE, self.paths.APPROXIMATIONS_CLAIM]
 
     # ------------------------------------------------------------------ vae
 
@@ -215,26 +217,26 @@ class Pipeline:
         return section["num_categories"]
 
     def vae_run_files(self, name: str) -> list[str]:
-        return [f"{paths.VAE_RUN.format(**run)}/{name}" for run in self.vae_grid()]
+        return [f"{self.paths.VAE_RUN.format(**run)}/{name}" for run in self.vae_grid()]
 
     def vae_outputs(self) -> list[str]:
         """Everything the VAE stage contributes to ``rule all`` (nothing without a grid)."""
         if not self.vae_grid():
             return []
         return [
-            paths.VAE_TABLE,
-            paths.VAE_TABLE_MD,
-            paths.VAE_TABLE_TEX,
-            paths.VAE_CLAIMS,
-            paths.VAE_ELBO_FIGURE,
-            paths.VAE_DISTANCE_FIGURE,
-            paths.VAE_VANISHED_FIGURE,
-            paths.VAE_DIAGNOSTICS_FIGURE,
+            self.paths.VAE_TABLE,
+            self.paths.VAE_TABLE_MD,
+            self.paths.VAE_TABLE_TEX,
+            self.paths.VAE_CLAIMS,
+            self.paths.VAE_ELBO_FIGURE,
+            self.paths.VAE_DISTANCE_FIGURE,
+            self.paths.VAE_VANISHED_FIGURE,
+            self.paths.VAE_DIAGNOSTICS_FIGURE,
         ]
 
     def vae_prior(self, family: str) -> str:
         """The priors-stage file a family's VAE reads (registry: its prior file, at its K)."""
-        return paths.prior_path(get_family(family).prior_file, self.vae_num_categories(family))
+        return self.paths.prior_path(get_family(family).prior_file, self.vae_num_categories(family))
 
     def vae_train_options(self, family: str) -> str:
         """Hyper-parameters of one training job (deterministic, sorted)."""
@@ -267,13 +269,13 @@ class Pipeline:
         """``name`` in the run folder of every (family, seed) of the config, sorted."""
         section = self.config["sop"]
         return [
-            f"{paths.SOP_RUN.format(dataset=section['dataset'], family=family, seed=seed)}/{name}"
+            f"{self.paths.SOP_RUN.format(dataset=section['dataset'], family=family, seed=seed)}/{name}"
             for family in sorted(section["families"])
             for seed in sorted(section["seeds"])
         ]
 
     def sop_outputs(self) -> list[str]:
-        return [paths.SOP_TABLE, paths.SOP_FIGURE, paths.SOP_CLAIM]
+        return [self.paths.SOP_TABLE, self.paths.SOP_FIGURE, self.paths.SOP_CLAIM]
 
     def sop_train_options(self, family: str) -> str:
         """Hyper-parameters of ``igr sop train`` for one family (temperature per family)."""
