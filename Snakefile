@@ -30,7 +30,8 @@ pipeline = Pipeline(config)
 paths = pipeline.paths
 
 
-report: "workflow/report/workflow.rst"
+# The first page: the claims at a glance once rule report_pages has run (igr.pipeline).
+report: pipeline.report_landing(workflow.basedir)
 
 
 include: "rules/data.smk"
@@ -40,10 +41,12 @@ include: "rules/simplex_proximity.smk"
 include: "rules/vae.smk"
 include: "rules/approximations.smk"
 include: "rules/sop.smk"
+include: "rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         pipeline.all_outputs(),
+        pipeline.report_outputs(),
     localrule: True

@@ -7,6 +7,8 @@ rule approximate:
         fits=paths.APPROXIMATION,
     log:
         paths.log_path("approximate", "{target}"),
+    benchmark:
+        paths.benchmark_path("approximate", "{target}")
     wildcard_constraints:
         target="poisson|negative_binomial|binomial|fixed_pmf",
     conda:
@@ -26,26 +28,18 @@ rule summarize_approximations:
     input:
         fits=pipeline.approximation_paths(),
     output:
-        table=report(
-            paths.APPROXIMATIONS_TABLE,
-            caption="../workflow/report/approximations_table.rst",
-            category="3. Approximating discrete distributions",
-            labels={"result": "divergences, means and variances"},
-        ),
+        table=paths.APPROXIMATIONS_TABLE,
         figure=report(
             paths.APPROXIMATIONS_FIGURE,
             caption="../workflow/report/approximations_figure.rst",
             category="3. Approximating discrete distributions",
             labels={"result": "argmax histograms"},
         ),
-        claim=report(
-            paths.APPROXIMATIONS_CLAIM,
-            caption="../workflow/report/approximations_claim.rst",
-            category="3. Approximating discrete distributions",
-            labels={"result": "paper's claim"},
-        ),
+        claim=paths.APPROXIMATIONS_CLAIM,
     log:
         paths.log_path("summarize_approximations", "summary"),
+    benchmark:
+        paths.benchmark_path("summarize_approximations", "summary")
     localrule: True
     conda:
         CONDA_ENV

@@ -6,7 +6,9 @@ $IGR_DATA_DIR (igr.pipeline.data), and makes the one ``pipeline`` object
 outputs; paths live in igr.pipeline.paths, family lists in igr.families.
 """
 
+import json
 import os
+from shlex import quote as shell_quote
 
 import yaml
 from snakemake.exceptions import WorkflowError

@@ -14,6 +14,8 @@ rule fetch_data:
         manifest=paths.dataset_manifest(),
     log:
         paths.log_path("fetch_data", "{dataset}"),
+    benchmark:
+        paths.benchmark_path("fetch_data", "{dataset}")
     wildcard_constraints:
         dataset="|".join(sorted(DATASETS)),
     conda:

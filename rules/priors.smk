@@ -6,6 +6,8 @@ rule learn_prior:
         prior=paths.prior_path(),
     log:
         paths.log_path("learn_prior", "{family}_K{K}"),
+    benchmark:
+        paths.benchmark_path("learn_prior", "{family}_K{K}")
     wildcard_constraints:
         family=wildcard_pattern("priors"),
         K="[0-9]+",
@@ -25,12 +27,7 @@ rule summarize_priors:
     input:
         priors=pipeline.prior_paths(),
     output:
-        table=report(
-            paths.PRIORS_TABLE,
-            caption="../workflow/report/priors_table.rst",
-            category="1. Priors",
-            labels={"result": "divergences to uniform"},
-        ),
+        table=paths.PRIORS_TABLE,
         figure=report(
             paths.PRIORS_FIGURE,
             caption="../workflow/report/priors_figure.rst",
@@ -39,6 +36,8 @@ rule summarize_priors:
         ),
     log:
         paths.log_path("summarize_priors", "summary"),
+    benchmark:
+        paths.benchmark_path("summarize_priors", "summary")
     localrule: True
     conda:
         CONDA_ENV

@@ -5,14 +5,11 @@
 
 rule simplex_proximity:
     output:
-        table=report(
-            paths.SIMPLEX_PROXIMITY_TABLE,
-            caption="../workflow/report/simplex_proximity_table.rst",
-            category="2. Simplex proximity",
-            labels={"result": "distance summary"},
-        ),
+        table=paths.SIMPLEX_PROXIMITY_TABLE,
     log:
         paths.log_path("simplex_proximity", "simplex_proximity"),
+    benchmark:
+        paths.benchmark_path("simplex_proximity", "simplex_proximity")
     conda:
         CONDA_ENV
     threads: pipeline.rule_resource("simplex_proximity", "threads")
@@ -35,14 +32,11 @@ rule summarize_simplex_proximity:
             category="2. Simplex proximity",
             labels={"result": "distance against temperature"},
         ),
-        claims=report(
-            paths.SIMPLEX_PROXIMITY_CLAIMS,
-            caption="../workflow/report/simplex_proximity_claims.rst",
-            category="2. Simplex proximity",
-            labels={"result": "claim: IGR nearer the vertices"},
-        ),
+        claims=paths.SIMPLEX_PROXIMITY_CLAIMS,
     log:
         paths.log_path("summarize_simplex_proximity", "summary"),
+    benchmark:
+        paths.benchmark_path("summarize_simplex_proximity", "summary")
     localrule: True
     conda:
         CONDA_ENV

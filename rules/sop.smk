@@ -15,6 +15,8 @@ rule train_sop:
         evaluation=f"{paths.SOP_RUN}/evaluation.json",
     log:
         paths.log_path("train_sop", "{dataset}_{family}_seed{seed}"),
+    benchmark:
+        paths.benchmark_path("train_sop", "{dataset}_{family}_seed{seed}")
     wildcard_constraints:
         family=wildcard_pattern("sop"),
         seed="[0-9]+",
@@ -38,26 +40,18 @@ rule summarize_sop:
     input:
         evaluations=pipeline.sop_run_files("evaluation.json"),
     output:
-        table=report(
-            paths.SOP_TABLE,
-            caption="../workflow/report/sop_table.rst",
-            category="5. Structured output prediction",
-            labels={"result": "test loss over seeds"},
-        ),
+        table=paths.SOP_TABLE,
         figure=report(
             paths.SOP_FIGURE,
             caption="../workflow/report/sop_figure.rst",
             category="5. Structured output prediction",
             labels={"result": "predicted lower halves"},
         ),
-        claim=report(
-            paths.SOP_CLAIM,
-            caption="../workflow/report/sop_claim.rst",
-            category="5. Structured output prediction",
-            labels={"result": "paper's claim"},
-        ),
+        claim=paths.SOP_CLAIM,
     log:
         paths.log_path("summarize_sop", "summary"),
+    benchmark:
+        paths.benchmark_path("summarize_sop", "summary")
     localrule: True
     conda:
         CONDA_ENV

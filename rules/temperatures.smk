@@ -11,6 +11,8 @@ rule calibrate_temperature:
         temperature=paths.temperature_path(),
     log:
         paths.log_path("calibrate_temperature", "{family}_K{K}"),
+    benchmark:
+        paths.benchmark_path("calibrate_temperature", "{family}_K{K}")
     wildcard_constraints:
         family=wildcard_pattern("temperatures"),
         K="[0-9]+",

@@ -29,6 +29,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "igr.reporting.sop",
     "igr.experiments.vae",
     "igr.reporting.vae",
+    "igr.reporting.pages",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html as html_module
 import json
 import math
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from igr.reporting.pages import read_claims
 from igr.reporting.verdicts import VERDICTS
 
 from pipeline_helpers import CORES, default_config, planned_jobs, run_command, snakemake, write_config
@@ -181,13 +183,15 @@ def test_changed_parameter_plans_exactly_its_dependents(default_run, tmp_path, k
 
 
 def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
-    """Build the HTML report and open it offline in Chromium; every figure must render.
+    """Build the HTML report and read it in Chromium as a person would.
 
-    The report is a single-page app; a figure is shown when its result is opened, which
-    calls ``app.setView({content: "img", contentPath: <data URI>})``. A probe script appended
-    to a copy of the report does that for every image result, waits until the <img> element
-    has decoded (naturalWidth > 0) and writes what it found into the DOM, which Chromium
-    dumps.
+    The report is a single-page app. A probe script appended to a copy of the report reads
+    the landing page's rendered text (``innerText`` of the app, after React rendered it),
+    opens every figure (``app.setView({content: "img", ...})``) and waits until the <img>
+    has decoded (naturalWidth > 0), then opens the claims-at-a-glance page and one claim
+    page (``content: "html"``, an iframe) and reads their rendered text; it writes what it
+    found into the DOM, which Chromium dumps. ``--disable-web-security`` lets the probe
+    read the text of the data-URI iframes (what is on screen), nothing else.
     """
     workdir, _ = default_run
     report = workdir / "report.html"
@@ -206,13 +210,16 @@ def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
         pytest.skip(message)
     probe = tmp_path / "report-probe.html"
     body_end = html.rfind("</body>")
-    probe.write_text(html[:body_end] + RENDER_PROBE + html[body_end:], encoding="utf-8")
+    pages = ["results/report/claims.html", "results/report/pages/vae_claims.html"]
+    probe_script = RENDER_PROBE.replace("PAGES", json.dumps(pages))
+    probe.write_text(html[:body_end] + probe_script + html[body_end:], encoding="utf-8")
     browsed = run_command(
         [
             str(chromium),
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-web-security",
             "--disable-dev-shm-usage",
             "--disable-quic",
             "--no-first-run",
@@ -231,8 +238,10 @@ def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
     dom = browsed.stdout
     start = dom.find('<pre id="igr-render-check">')
     assert start >= 0, "the report's JavaScript did not run the probe:\n" + browsed.stderr[-3000:]
-    found = json.loads(dom[start:].split(">", 1)[1].split("</pre>", 1)[0].replace("&quot;", '"'))
-    rendered = {entry["path"]: (entry["width"], entry["height"]) for entry in found}
+    found = json.loads(
+        html_module.unescape(dom[start:].split(">", 1)[1].split("</pre>", 1)[0])
+    )
+    rendered = {entry["path"]: (entry["width"], entry["height"]) for entry in found["images"]}
     expected = {"results/priors/argmax_laws.png", "results/simplex_proximity/distances.png"}
     expected |= {f"results/vae/{name}.png"
                  for name in ("test_elbo", "vertex_distances", "vanished_gradients", "diagnostics")}
@@ -240,6 +249,27 @@ def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
     assert set(rendered) == expected
     for path, (width, height) in rendered.items():
         assert width > 100 and height > 100, f"{path} did not render: {width}x{height}"
+    # The landing page shows the claims at a glance, with each claim's verdict as text.
+    claims = []
+    for stage, claim_file in (("simplex proximity", "simplex_proximity/claims.md"),
+                              ("discrete VAEs", "vae/claims.md"),
+                              ("approximations", "approximations/claim.csv"),
+                              ("structured output prediction", "sop/claim.csv")):
+        claims += read_claims(workdir / "results" / claim_file, stage)
+    assert len(claims) >= 4
+    landing = found["landing"]
+    assert "Claims at a glance" in landing, landing[:2000]
+    for claim in claims:
+        assert claim["verdict"] in VERDICTS
+        assert claim["reason"][:60] in " ".join(landing.split()), (claim, landing[:3000])
+    # The glance page and a claim page render as text, not as download links.
+    glance, vae_claim = (found["pages"][page] for page in pages)
+    assert glance and "Claims at a glance" in glance, found["pages"]
+    assert all(claim["verdict"] in glance for claim in claims)
+    vae_verdict = next(c["verdict"] for c in claims if c["stage"] == "discrete VAEs")
+    assert vae_claim and "IGR beats GS" in vae_claim and vae_verdict in vae_claim, vae_claim
+    downloads = [path for path in found["results"] if not path.endswith((".png", ".html"))]
+    assert downloads == [], f"results shown only as download links: {downloads}"
 
 
 RENDER_PROBE = r"""
@@ -248,16 +278,34 @@ window.addEventListener("load", function () {
   var images = Object.keys(results).filter(function (path) {
     return results[path].mime_type.indexOf("image/") === 0;
   });
-  var found = [];
-  var index = 0;
+  var pages = PAGES;
+  var found = { landing: "", images: [], pages: {}, results: Object.keys(results) };
+  var index = 0, pageIndex = 0;
   function report() {
     var out = document.createElement("pre");
     out.id = "igr-render-check";
     out.textContent = JSON.stringify(found);
     document.body.appendChild(out);
   }
+  function nextPage() {
+    if (pageIndex >= pages.length) { report(); return; }
+    var path = pages[pageIndex++];
+    if (!results[path]) { found.pages[path] = null; nextPage(); return; }
+    var uri = results[path].data_uri;
+    app.setView({ content: "html", contentPath: uri, resultPath: path });
+    var tries = 0;
+    (function poll() {
+      var frame = Array.prototype.find.call(document.querySelectorAll("#app iframe"),
+        function (f) { return f.getAttribute("src") === uri; });
+      var text = "";
+      try { text = frame ? frame.contentDocument.body.innerText : ""; } catch (e) { text = ""; }
+      if (text) { found.pages[path] = text; nextPage(); }
+      else if (++tries > 100) { found.pages[path] = ""; nextPage(); }
+      else { setTimeout(poll, 100); }
+    })();
+  }
   function next() {
-    if (index >= images.length) { report(); return; }
+    if (index >= images.length) { nextPage(); return; }
     var path = images[index++];
     var uri = results[path].data_uri;
     app.setView({ content: "img", contentPath: uri, resultPath: path });
@@ -267,17 +315,20 @@ window.addEventListener("load", function () {
         return i.getAttribute("src") === uri;
       });
       if (img && img.complete && img.naturalWidth > 0) {
-        found.push({ path: path, width: img.naturalWidth, height: img.naturalHeight });
+        found.images.push({ path: path, width: img.naturalWidth, height: img.naturalHeight });
         next();
       } else if (++tries > 100) {
-        found.push({ path: path, width: 0, height: 0 });
+        found.images.push({ path: path, width: 0, height: 0 });
         next();
       } else {
         setTimeout(poll, 100);
       }
     })();
   }
-  setTimeout(next, 300);
+  setTimeout(function () {
+    found.landing = document.getElementById("app").innerText;
+    next();
+  }, 500);
 });
 </script>
 """

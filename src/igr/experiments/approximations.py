@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from igr import provenance
 from igr.experiments._common import (
     FAMILY_SEED_OFFSETS,
     at_least,
@@ -414,6 +415,7 @@ def _run_approximate(args: argparse.Namespace) -> int:
         eval_samples=args.eval_samples,
         seed=args.seed,
     )
+    record["provenance"] = provenance.collect()
     write_json_atomic(args.output, record)
     for fit in record["fits"]:
         print(

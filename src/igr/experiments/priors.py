@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from igr import provenance
 from igr.experiments._common import (
     at_least,
     configure_threads,
@@ -196,6 +197,7 @@ def _run_learn_prior(args: argparse.Namespace) -> int:
         raise SystemExit(f"igr learn-prior: {'; '.join(problems)}")
     configure_threads(args.threads)
     record = learn_prior(args.family, args.num_categories, **given)
+    record["provenance"] = provenance.collect()
     write_json_atomic(args.output, record)
     print(
         f"{args.family} K={args.num_categories}: KL(u||p) = "

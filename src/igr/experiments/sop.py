@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from igr import provenance
 from igr.commands import command_group
 from igr.data.registry import DATASETS
 from igr.experiments._common import (
@@ -277,6 +278,7 @@ def _train_command(args: argparse.Namespace) -> int:
     if preemption.stop_requested():
         return preemption.preempted_after_training("igr sop train")
     preemption.pause_point("final-write", args.run_dir)
+    record["provenance"] = provenance.collect()
     write_json_atomic(args.output, record)
     if preemption.stop_requested():
         return preemption.preempted_after_training("igr sop train")
@@ -292,6 +294,7 @@ def _evaluate_and_write(record: dict[str, Any], args: argparse.Namespace, output
         args.eval_examples,
         args.num_predictions,
     )
+    result["provenance"] = provenance.collect()
     write_json_atomic(output, result)
     settings = result["settings"]
     print(

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from igr import provenance
 from igr.experiments._common import (
     configure_threads,
     distance_to_argmax_vertex,
@@ -139,6 +140,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     record["prior_file"] = str(args.prior)
     record["prior_sha256"] = sha256_of_file(args.prior)
+    record["provenance"] = provenance.collect()
     write_json_atomic(args.output, record)
     print(
         f"{args.family} K={args.num_categories}: tau = {record['temperature']:.4g} "

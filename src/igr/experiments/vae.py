@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from igr import provenance
 from igr.commands import command_group
 from igr.data.registry import DATASETS
 from igr.errors import InputError
@@ -256,6 +257,7 @@ def _train(args: argparse.Namespace) -> int:
         "run_dir": str(args.run_dir),
         "checkpoint": trainer.manager.latest_checkpoint,
         "final": {key: value for key, value in last.items()},
+        "provenance": provenance.collect(),
     }
     preemption.pause_point("final-write", args.run_dir)
     if args.history:
@@ -364,6 +366,7 @@ def evaluate(args: argparse.Namespace) -> int:
         "vanished_gradient_threshold": VANISHED_GRADIENT_THRESHOLD,
         "vanished_gradient_share": float(np.mean(norms_all <= VANISHED_GRADIENT_THRESHOLD)),
         "final_train": record["final"],
+        "provenance": provenance.collect(),
     }
     write_json_atomic(args.output, result)
     print(

@@ -41,6 +41,13 @@ SOP_TABLE = "results/sop/sop_losses.csv"
 SOP_FIGURE = "results/sop/predictions.png"
 SOP_CLAIM = "results/sop/claim.csv"
 
+#: The report's own pages (stage "report"): claims at a glance, provenance, HTML tables.
+REPORT_DIR = "results/report"
+REPORT_LANDING = "results/report/landing.rst"
+REPORT_CLAIMS = "results/report/claims.html"
+REPORT_PROVENANCE = "results/report/provenance.html"
+BENCHMARKS_DIR = "results/benchmarks"
+
 #: Record of a fetched, verified dataset (training rules take it as input).
 DATASET_MANIFEST = "results/data/{dataset}.json"
 
@@ -84,6 +91,10 @@ class OutputPaths:
 
     def log_path(self, rule_name: str, name: str) -> str:
         return f"{self.logs}/{rule_name}/{name}.log"
+
+    def benchmark_path(self, rule_name: str, name: str) -> str:
+        """Snakemake's benchmark TSV of one job (wall time, memory): the provenance page."""
+        return f"{self.root}/benchmarks/{rule_name}/{name}.tsv"
 
     def prior_path(self, family: str = "{family}", num_categories: int | str = "{K}") -> str:
         return self.PRIOR.format(family=family, K=num_categories)

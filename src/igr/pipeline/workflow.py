@@ -315,6 +315,78 @@ class Pipeline:
 
     # ------------------------------------------------------------------ all
 
+    # ------------------------------------------------------------------ report
+
+    def report_claim_files(self) -> list[str]:
+        """``stage=path`` of every stage's claim file, in report order."""
+        return [
+            f"simplex proximity={self.paths.SIMPLEX_PROXIMITY_CLAIMS}",
+            f"approximations={self.paths.APPROXIMATIONS_CLAIM}",
+            f"discrete VAEs={self.paths.VAE_CLAIMS}",
+            f"structured output prediction={self.paths.SOP_CLAIM}",
+        ]
+
+    def report_pages(self) -> list[dict[str, str]]:
+        """The HTML page of each table and claim: its source file, its page, and where the
+        report shows it (category, label, caption file in workflow/report/)."""
+        stages = {
+            "priors": "1. Priors",
+            "simplex_proximity": "2. Simplex proximity",
+            "approximations": "3. Approximating discrete distributions",
+            "vae": "4. Discrete VAEs",
+            "sop": "5. Structured output prediction",
+        }
+        specs = [
+            ("priors_table", self.paths.PRIORS_TABLE, "priors", "summary table", "priors_table"),
+            ("simplex_proximity_table", self.paths.SIMPLEX_PROXIMITY_TABLE, "simplex_proximity",
+             "median distances", "simplex_proximity_table"),
+            ("simplex_proximity_claims", self.paths.SIMPLEX_PROXIMITY_CLAIMS, "simplex_proximity",
+             "claim: IGR nearer the vertices", "simplex_proximity_claims"),
+            ("approximations_table", self.paths.APPROXIMATIONS_TABLE, "approximations",
+             "fits", "approximations_table"),
+            ("approximations_claim", self.paths.APPROXIMATIONS_CLAIM, "approximations",
+             "claim: IGR-SB covers Poisson(50)", "approximations_claim"),
+            ("vae_table", self.paths.VAE_TABLE_MD, "vae", "main table", "vae_table"),
+            ("vae_table_csv", self.paths.VAE_TABLE, "vae", "main table (all columns)",
+             "vae_table"),
+            ("vae_claims", self.paths.VAE_CLAIMS, "vae", "claim: IGR beats GS", "vae_claims"),
+            ("sop_table", self.paths.SOP_TABLE, "sop", "losses", "sop_table"),
+            ("sop_claim", self.paths.SOP_CLAIM, "sop", "claim: IGR lower SOP loss", "sop_claim"),
+        ]
+        return [
+            {
+                "name": name,
+                "source": source,
+                "page": f"{self.paths.REPORT_DIR}/pages/{name}.html",
+                "category": stages[stage],
+                "label": label,
+                "caption": f"../workflow/report/{caption}.rst",
+            }
+            for name, source, stage, label, caption in specs
+        ]
+
+    def report_manifests(self) -> list[str]:
+        """Manifests of the datasets this config trains on (their checksums)."""
+        datasets = set(self.config["vae"]["datasets"]) | {self.config["sop"]["dataset"]}
+        return [self.paths.dataset_manifest(d) for d in sorted(datasets)]
+
+    def report_outputs(self) -> list[str]:
+        return [
+            self.paths.REPORT_CLAIMS,
+            self.paths.REPORT_PROVENANCE,
+            self.paths.REPORT_LANDING,
+        ] + [spec["page"] for spec in self.report_pages()]
+
+    def report_landing(self, basedir: str) -> str:
+        """The report's first page: the generated one with the claims at a glance once
+        ``report_pages`` has run, else ``workflow/report/workflow.rst``."""
+        import os
+
+        landing = os.path.abspath(self.paths.REPORT_LANDING)
+        return landing if os.path.exists(landing) else os.path.join(
+            basedir, "workflow", "report", "workflow.rst"
+        )
+
     def all_outputs(self) -> list[str]:
         """Every target of ``rule all``."""
         return (
