@@ -36,3 +36,30 @@ def test_unknown_stage_is_rejected_with_a_usage_error():
     result = run_igr("no-such-stage")
     assert result.returncode == 2
     assert "invalid choice: 'no-such-stage'" in result.stderr
+
+
+def test_readme_rule_table_names_real_commands_and_every_rule():
+    """Each `igr ...` command of the README's rule table parses, and every rule is listed."""
+    import argparse
+    import re
+    from pathlib import Path
+
+    from igr.cli import build_parser
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Rules and their commands", 1)[1].split("\n\n", 2)[1]
+    commands = re.findall(r"`(igr [a-z -]+)`", table)
+    listed_rules = set(re.findall(r"`([a-z_]+)`", table))
+    assert len(commands) >= 14, table
+    parser = build_parser()
+    for command in commands:
+        current = parser
+        for word in command.split()[1:]:
+            action = next(a for a in current._actions if isinstance(a, argparse._SubParsersAction))
+            assert word in action.choices, f"README names {command!r}; {word!r} is not a command"
+            current = action.choices[word]
+    rules = set()
+    for path in (root / "rules").glob("*.smk"):
+        rules |= set(re.findall(r"^rule ([a-z_]+):", path.read_text(), re.M))
+    assert rules <= listed_rules, f"rules missing from the README table: {rules - listed_rules}"

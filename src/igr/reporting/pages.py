@@ -267,7 +267,9 @@ def _run_pages(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``igr report pages``."""
-    parser = command_group(subparsers, "report").add_parser(
+    parser = command_group(
+        subparsers, "report", help="the report's own pages (claims at a glance, provenance)"
+    ).add_parser(
         "pages", help="claims at a glance, provenance, tables and claims as HTML"
     )
     parser.add_argument("--claims", nargs="+", default=[], metavar="STAGE=FILE",
