@@ -40,9 +40,9 @@ rule report_pages:
     params:
         claims=pipeline.report_claim_files(),
         pages=" ".join(f"{s['source']}={s['page']}" for s in pipeline.report_pages()),
-        config=shell_quote(json.dumps(config)),
+        config=shell_quote(json.dumps(pipeline.report_config())),
         benchmarks=paths.BENCHMARKS_DIR,
-        output_dir=paths.REPORT_DIR,
+        output_dir=lambda wildcards, output: os.path.dirname(output.claims),
     shell:
         "igr report pages --claims {params.claims:q} --page {params.pages}"
         " --manifests {input.manifests} --benchmarks {params.benchmarks}"

@@ -49,7 +49,7 @@ def test_changed_temperature_retrains_fresh_and_more_epochs_resume(copied_run, t
     target = f"{RUN}/train.json"
     planned = planned_jobs(snakemake(copied_run, "--dry-run", "--configfile", str(changed)).output)
     assert planned == sorted([
-        "all", "summarize_vae",
+        "all", "summarize_vae", "report_pages",
         "train_vae[dataset=digits, architecture=nonlinear, family=igr_i, seed=5328]",
         "evaluate_vae[dataset=digits, architecture=nonlinear, family=igr_i, seed=5328]",
     ])

@@ -108,3 +108,18 @@ def test_truncation_summary_reports_categories_selected_per_setting():
     text = truncation_text(summary)
     assert "celeba, conv: m = 26.0 (seeds: 24.0 to 28.0)" in text and "25% of the steps" in text
     assert truncation_text(truncation_summary(histories[2:])) == ""
+
+
+def test_vanished_figure_says_in_words_when_every_share_is_zero(tmp_path, monkeypatch):
+    """All shares 0: the axis runs from 0 and a sentence says there is nothing to compare."""
+    import igr.reporting.figures as figures
+    from igr.reporting.vae import vanished_figure
+
+    saved = {}
+    monkeypatch.setattr(figures, "save_figure", lambda figure, path: saved.update(figure=figure))
+    paths = [_record(tmp_path, "gs", 1, -100.0), _record(tmp_path, "igr_i", 1, -95.0)]
+    vanished_figure(main_table(load_records(paths)), tmp_path / "vanished.png")
+    (axis,) = saved["figure"].axes
+    assert axis.get_ylim()[0] == 0.0 and axis.get_ylim()[1] > 0.0
+    texts = [text.get_text() for text in axis.texts]
+    assert any("no vanished gradients" in text for text in texts), texts

@@ -370,6 +370,12 @@ class Pipeline:
         datasets = set(self.config["vae"]["datasets"]) | {self.config["sop"]["dataset"]}
         return [self.paths.dataset_manifest(d) for d in sorted(datasets)]
 
+    def report_config(self) -> dict[str, Any]:
+        """The resolved config the provenance page shows: every key except ``resources``
+        and ``data`` (where jobs run and where the data lives change no result, so they
+        are no rerun trigger of the report either)."""
+        return {k: v for k, v in self.config.items() if k not in ("resources", "data")}
+
     def report_outputs(self) -> list[str]:
         return [
             self.paths.REPORT_CLAIMS,

@@ -164,13 +164,14 @@ def summarize_approximations(
             histogram = np.zeros(upper)
             shown = np.asarray(fit["histogram"])[:upper]
             histogram[: shown.size] = shown
+            name = family_label(fit["family"])
             axis.bar(
                 np.arange(upper),
                 histogram,
                 width=1.0,
                 color=FAMILY_COLORS[fit["family"]],
                 alpha=0.7,
-                label="fit (argmax samples)",
+                label=f"{name} fit (argmax samples)",
             )
             axis.step(
                 np.arange(upper),
@@ -178,9 +179,20 @@ def summarize_approximations(
                 where="mid",
                 color="black",
                 linewidth=1,
-                label="target",
+                label="target pmf",
             )
-            name = family_label(fit["family"])
+            # The family's last category stands for "this value or more": the fit puts the
+            # target's tail there (module docstring), hence its spike; show the lumped target.
+            last = int(fit["categories_used"]) - 1
+            if 0 <= last < upper:
+                lumped = max(0.0, 1.0 - float(np.sum(pmf[:last])))
+                axis.bar([last], [histogram[last]], width=1.0, facecolor="none",
+                         edgecolor="black", hatch="///", linewidth=0.6,
+                         label="last category (holds the tail beyond it)")
+                axis.plot([last], [lumped], marker="o", color="black", markersize=3,
+                          linestyle="none", label="target mass lumped there")
+            if column == 0:
+                axis.set_ylabel("probability", fontsize=8)
             k = (
                 f"K={fit['num_categories']}"
                 if fit["family"] == "gs"
@@ -193,10 +205,15 @@ def summarize_approximations(
             axis.tick_params(labelsize=7)
             if row == len(records) - 1:
                 axis.set_xlabel("value k", fontsize=8)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper right", fontsize=8)
+    legend: dict[str, object] = {}
+    for axis in axes.ravel():
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
     figure.suptitle("Argmax samples of the fitted families against the target pmf")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 1 - 0.5 / figure.get_figheight()))
+    figure.legend(list(legend.values()), list(legend.keys()), loc="upper center", ncol=3,
+                  fontsize=7, bbox_to_anchor=(0.5, 1 - 0.3 / figure.get_figheight()),
+                  frameon=False)
     save_figure(figure, figure_path)
 
 

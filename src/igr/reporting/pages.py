@@ -229,6 +229,9 @@ def provenance_page(config: dict, manifests: Sequence[Path], benchmark_dir: Path
     else:
         parts.append("<p>No benchmark files yet.</p>")
     parts += ["<h2>Resolved config</h2>",
+              "<p>Every key with the schema's defaults filled in, except <code>resources</code> "
+              "and <code>data</code> (where jobs ran and where the data lives change no "
+              "result).</p>",
               f"<pre>{html.escape(yaml.safe_dump(config, sort_keys=False))}</pre>"]
     return page("Provenance", "\n".join(parts))
 

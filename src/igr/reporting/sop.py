@@ -170,7 +170,8 @@ def summarize_sop(
     for row, (title, images) in enumerate(row_images):
         for column, image in enumerate(images):
             axis = axes[row][column]
-            axis.imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
+            shown = axis.imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0,
+                                interpolation="nearest")
             axis.axhline(height / 2 - 0.5, color="tab:red", linewidth=0.8)
             axis.set_xticks([])
             axis.set_yticks([])
@@ -178,6 +179,9 @@ def summarize_sop(
                 axis.set_ylabel(title, fontsize=8)
     figure.suptitle("Lower halves predicted from the upper halves (below the red line)", fontsize=9)
     figure.tight_layout()
+    scale = figure.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.02, pad=0.01)
+    scale.set_label("pixel value; predicted: P(pixel = 1)", fontsize=7)
+    scale.ax.tick_params(labelsize=6)
     save_figure(figure, figure_path)
 
 

@@ -371,6 +371,12 @@ def vanished_figure(table, path) -> None:
     )
     axis.set_xlabel("")
     axis.set_ylabel("share of test examples with\n||d psi / d params|| <= 1e-10")
+    top = float(frame["vanished_gradient_share"].max()) if len(frame) else 0.0
+    axis.set_ylim(0.0, max(1.05 * top, 0.05) if top > 0 else 1.0)
+    if not top > 0:  # an empty comparison says so instead of drawing an empty axis
+        axis.text(0.5, 0.5, "no vanished gradients: the share is 0 for every family\n"
+                  "(no test example has ||d psi / d params|| <= 1e-10)",
+                  transform=axis.transAxes, ha="center", va="center", fontsize=9)
     figure.tight_layout()
     save_figure(figure, path)
 
