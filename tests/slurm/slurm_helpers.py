@@ -30,7 +30,10 @@ REL_TOL = 1e-6
 ABS_TOL = 1e-9
 #: Keys and columns that describe the run, not its results (never compared): timings, and
 #: where a training run resumed from (a preempted cluster job resumes, a local one not).
-TIMING_NAME = re.compile(r"(^|_)(seconds|elapsed|duration|wall|time)(_s)?$|^resumed",
+#: Left out of the comparison: timings, and the provenance block (where and with which
+#: checkout a job ran: a cluster node is another machine, and the commit may have moved).
+TIMING_NAME = re.compile(r"(^|_)(seconds|elapsed|duration|wall|time)(_s)?$|^resumed"
+                         r"|^provenance$",
                          re.IGNORECASE)
 
 

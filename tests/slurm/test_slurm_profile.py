@@ -20,7 +20,7 @@ from slurm_helpers import (
 #: Issue 7: the paper's dry run under the profile, with every job's resources.
 PAPER_DRY_RUN_TARGET_S = 15.0
 #: Rules that must run on the submit host (data download, aggregation, the target).
-LOCAL_RULE = re.compile(r"^(all|fetch_data|summarize_\w+)$")
+LOCAL_RULE = re.compile(r"^(all|fetch_data|summarize_\w+|report_pages)$")
 #: Rules that train a model and checkpoint (requeued on preemption).
 TRAINING_RULE = re.compile(r"^train_\w+$")
 
