@@ -101,8 +101,21 @@ def test_default_dry_run_resources(tmp_path):
 
 
 def test_paper_dry_run_lists_every_job_with_resources(tmp_path, record_property):
-    result, jobs = dry_run(tmp_path, "--configfile", "config/paper.yaml")
+    # --cores: without it Snakemake's dry run assumes 1 core and caps every job's threads at
+    # 1 in the printed commands (a real SLURM run is not capped); the README says so.
+    result, jobs = dry_run(tmp_path, "--configfile", "config/paper.yaml", "--cores", "64")
     paper = yaml.safe_load((REPO_ROOT / "config" / "paper.yaml").read_text())["resources"]
+    threads_seen = 0
+    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", result.output):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        command = re.search(r"^Shell command: .*", block, re.M)
+        if not rule or not command or "--threads" not in command[0]:
+            continue
+        expected = {**paper["default"], **paper.get(rule[1], {})}["threads"]
+        printed = int(re.search(r"--threads (\d+)", command[0])[1])
+        assert printed == expected, (rule[1], printed, expected)
+        threads_seen += expected > 1
+    assert threads_seen > 100, "no job printed the 2 threads paper.yaml asks for"
     counts = {}
     local = declared_rules()
     for job in jobs:
