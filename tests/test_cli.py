@@ -63,3 +63,27 @@ def test_readme_rule_table_names_real_commands_and_every_rule():
     for path in (root / "rules").glob("*.smk"):
         rules |= set(re.findall(r"^rule ([a-z_]+):", path.read_text(), re.M))
     assert rules <= listed_rules, f"rules missing from the README table: {rules - listed_rules}"
+
+
+def test_every_option_of_every_command_has_help_and_shows_its_default():
+    import argparse
+
+    from igr.commands import subcommand_parsers
+
+    missing, no_default_shown = [], []
+    for command in subcommand_parsers(build_parser()):
+        text = " ".join(command.format_help().split())
+        for action in command._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction,
+                                   argparse._VersionAction)):
+                continue
+            if not action.help:
+                missing.append(f"{command.prog} {action.dest}")
+            elif (action.option_strings and not action.required
+                  and action.default not in (None, False, argparse.SUPPRESS)
+                  and "default" not in action.help):
+                shown = f"(default: {action.default})".replace("[", "").replace("]", "")
+                if f"(default: {action.default})" not in text and shown not in text:
+                    no_default_shown.append(f"{command.prog} {action.option_strings[0]}")
+    assert missing == [], f"options without help: {missing}"
+    assert no_default_shown == [], f"defaults not shown: {no_default_shown}"

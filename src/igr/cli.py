@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from igr import __version__
+from igr.commands import document
 from igr.quiet import quiet_tensorflow
 
 #: Modules that register a subcommand, in the order they appear in ``igr --help``.
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="stages", metavar="<stage>")
     for module_name in STAGE_MODULES:
         importlib.import_module(module_name).add_parser(subparsers)
+    document(parser)
     return parser
 
 

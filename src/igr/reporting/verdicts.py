@@ -119,11 +119,15 @@ def scale_statement(facts: Mapping[str, object], settings: ClaimSettings) -> str
 def add_claim_options(parser: argparse.ArgumentParser) -> None:
     """The ``claims`` section as options of a summarize command (schema defaults)."""
     defaults = ClaimSettings()
-    parser.add_argument("--claims-scale", choices=tuple(SCALE_MEANINGS), default=defaults.scale)
-    parser.add_argument("--claims-min-seeds", type=int, default=defaults.min_seeds)
+    parser.add_argument("--claims-scale", choices=tuple(SCALE_MEANINGS), default=defaults.scale,
+                        help="scale of the run stated in every claim (config claims.scale)")
+    parser.add_argument("--claims-min-seeds", type=int, default=defaults.min_seeds,
+                        help="fewer seeds per family make a verdict inconclusive")
     parser.add_argument(
-        "--claims-collapse-kl-per-variable", type=float, default=defaults.collapse_kl_per_variable
+        "--claims-collapse-kl-per-variable", type=float, default=defaults.collapse_kl_per_variable,
+        help="nats; a VAE whose mean KL per variable is below has collapsed (not assessable)",
     )
     parser.add_argument(
-        "--claims-max-relaxation-gap", type=float, default=defaults.max_relaxation_gap
+        "--claims-max-relaxation-gap", type=float, default=defaults.max_relaxation_gap,
+        help="nats; a larger relaxation gap makes a VAE run not assessable",
     )
