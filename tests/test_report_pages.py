@@ -76,10 +76,16 @@ def test_igr_report_pages_writes_every_page(tmp_path):
     bench = tmp_path / "benchmarks" / "train_vae"
     bench.mkdir(parents=True)
     (bench / "digits_gs.tsv").write_text("s\th:m:s\tmax_rss\n12.5\t0:00:12\t800.0\n")
+    manifest = tmp_path / "mnist.json"  # as igr data fetch --manifest writes it
+    manifest.write_text(json.dumps({"dataset": "mnist", "data_dir": "/d", "files": [
+        {"name": "train-images-idx3-ubyte.gz", "path": "/d/mnist/train-images-idx3-ubyte.gz",
+         "sha256_of_content": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+         "content_bytes": 47040016}]}))
     out = tmp_path / "report"
     done = subprocess.run(
         [sys.executable, "-m", "igr", "report", "pages", "--claims", f"discrete VAEs={claims}",
          "--page", f"{claims}={out / 'pages' / 'vae_claims.html'}",
+         "--manifests", str(manifest),
          "--benchmarks", str(tmp_path / "benchmarks"), "--config-json",
          json.dumps({"results_dir": "results", "vae": {"epochs": 5}}),
          "--description", str(description), "--output-dir", str(out)],
@@ -89,7 +95,9 @@ def test_igr_report_pages_writes_every_page(tmp_path):
     glance = (out / "claims.html").read_text()
     assert glance.count('<span class="supported">') == 1 and "not-assessable" in glance
     provenance = (out / "provenance.html").read_text()
-    for text in ("git commit", "tensorflow", "train_vae", "12.5", "epochs: 5", "Python"):
+    for text in ("git commit", "tensorflow", "train_vae", "12.5", "epochs: 5", "Python",
+                 "train-images-idx3-ubyte.gz",
+                 "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"):
         assert text in provenance, text
     assert "IGR beats GS" in (out / "pages" / "vae_claims.html").read_text()
     assert (out / "landing.rst").read_text().startswith("About this run.")

@@ -52,25 +52,6 @@ BENCHMARKS_DIR = "results/benchmarks"
 DATASET_MANIFEST = "results/data/{dataset}.json"
 
 
-def log_path(rule_name: str, name: str) -> str:
-    """Log file of one job: ``logs/<rule>/<name>.log``."""
-    return f"logs/{rule_name}/{name}.log"
-
-
-def prior_path(family: str = "{family}", num_categories: int | str = "{K}") -> str:
-    """Prior file of a (family, K), the file the VAE and SOP stages read (spec section 2)."""
-    return PRIOR.format(family=family, K=num_categories)
-
-
-def dataset_manifest(dataset: str = "{dataset}") -> str:
-    return DATASET_MANIFEST.format(dataset=dataset)
-
-
-def temperature_path(family: str = "{family}", num_categories: int | str = "{K}") -> str:
-    """Calibrated temperature of a (family, K), read by the VAE and SOP stages."""
-    return TEMPERATURE.format(family=family, K=num_categories)
-
-
 #: The output root of the constants above (the schema's default ``results_dir``).
 DEFAULT_ROOT = "results"
 
@@ -90,6 +71,7 @@ class OutputPaths:
         return self.root + value[len(DEFAULT_ROOT):]
 
     def log_path(self, rule_name: str, name: str) -> str:
+        """Log file of one job: ``<logs>/<rule>/<name>.log``."""
         return f"{self.logs}/{rule_name}/{name}.log"
 
     def benchmark_path(self, rule_name: str, name: str) -> str:
@@ -97,10 +79,13 @@ class OutputPaths:
         return f"{self.root}/benchmarks/{rule_name}/{name}.tsv"
 
     def prior_path(self, family: str = "{family}", num_categories: int | str = "{K}") -> str:
+        """Prior file of a (family, K), the file the VAE and SOP stages read (spec section 2)."""
         return self.PRIOR.format(family=family, K=num_categories)
 
     def dataset_manifest(self, dataset: str = "{dataset}") -> str:
+        """Record of a fetched, verified dataset (training rules take it as input)."""
         return self.DATASET_MANIFEST.format(dataset=dataset)
 
     def temperature_path(self, family: str = "{family}", num_categories: int | str = "{K}") -> str:
+        """Calibrated temperature of a (family, K), read by the VAE and SOP stages."""
         return self.TEMPERATURE.format(family=family, K=num_categories)

@@ -215,8 +215,8 @@ def provenance_page(config: dict, manifests: Sequence[Path], benchmark_dir: Path
                          f"{html.escape(str(block['packages'].get('scikit-learn')))}</td></tr>")
         for entry in files:
             parts.append(f"<tr><td>{html.escape(manifest['dataset'])}</td>"
-                         f"<td>{html.escape(str(entry.get('name', entry.get('path', ''))))}</td>"
-                         f"<td><code>{html.escape(str(entry.get('sha256', '')))}</code></td></tr>")
+                         f"<td>{html.escape(entry['name'])}</td>"
+                         f"<td><code>{html.escape(str(entry['sha256_of_content']))}</code></td></tr>")
     parts.append("</table>")
     jobs = benchmark_rows(benchmark_dir)
     parts.append("<h2>Wall time per job (Snakemake benchmarks)</h2>")
