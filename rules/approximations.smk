@@ -32,7 +32,7 @@ rule summarize_approximations:
         figure=report(
             paths.APPROXIMATIONS_FIGURE,
             caption="../workflow/report/approximations_figure.rst",
-            category="3. Approximating discrete distributions",
+            category=pipeline.report_category("approximations"),
             labels={"result": "argmax histograms"},
         ),
         claim=paths.APPROXIMATIONS_CLAIM,

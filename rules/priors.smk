@@ -31,7 +31,7 @@ rule summarize_priors:
         figure=report(
             paths.PRIORS_FIGURE,
             caption="../workflow/report/priors_figure.rst",
-            category="1. Priors",
+            category=pipeline.report_category("priors"),
             labels={"result": "argmax laws"},
         ),
     log:

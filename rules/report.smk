@@ -22,13 +22,13 @@ rule report_pages:
         claims=report(
             paths.REPORT_CLAIMS,
             caption="../workflow/report/claims_at_a_glance.rst",
-            category="0. Claims at a glance",
+            category=pipeline.report_category("claims"),
             labels={"result": "every claim, its verdict and reason"},
         ),
         provenance=report(
             paths.REPORT_PROVENANCE,
             caption="../workflow/report/provenance.rst",
-            category="6. Provenance",
+            category=pipeline.report_category("provenance"),
             labels={"result": "code, packages, machine, config, data, wall time"},
         ),
         landing=paths.REPORT_LANDING,

@@ -29,7 +29,7 @@ rule summarize_simplex_proximity:
         figure=report(
             paths.SIMPLEX_PROXIMITY_FIGURE,
             caption="../workflow/report/simplex_proximity_figure.rst",
-            category="2. Simplex proximity",
+            category=pipeline.report_category("simplex_proximity"),
             labels={"result": "distance against temperature"},
         ),
         claims=paths.SIMPLEX_PROXIMITY_CLAIMS,

@@ -44,7 +44,7 @@ rule summarize_sop:
         figure=report(
             paths.SOP_FIGURE,
             caption="../workflow/report/sop_figure.rst",
-            category="5. Structured output prediction",
+            category=pipeline.report_category("sop"),
             labels={"result": "predicted lower halves"},
         ),
         claim=paths.SOP_CLAIM,

@@ -73,25 +73,25 @@ rule summarize_vae:
         elbo=report(
             paths.VAE_ELBO_FIGURE,
             caption="../workflow/report/vae_elbo_figure.rst",
-            category="4. Discrete VAEs",
+            category=pipeline.report_category("vae"),
             labels={"result": "test ELBO against epoch"},
         ),
         distances=report(
             paths.VAE_DISTANCE_FIGURE,
             caption="../workflow/report/vae_distance_figure.rst",
-            category="4. Discrete VAEs",
+            category=pipeline.report_category("vae"),
             labels={"result": "posterior concentration"},
         ),
         vanished=report(
             paths.VAE_VANISHED_FIGURE,
             caption="../workflow/report/vae_vanished_figure.rst",
-            category="4. Discrete VAEs",
+            category=pipeline.report_category("vae"),
             labels={"result": "vanished gradients"},
         ),
         diagnostics=report(
             paths.VAE_DIAGNOSTICS_FIGURE,
             caption="../workflow/report/vae_diagnostics_figure.rst",
-            category="4. Discrete VAEs",
+            category=pipeline.report_category("vae"),
             labels={"result": "diagnostics: relaxation gap, KL, vertex distance"},
         ),
     log:

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+from igr.pipeline.paths import DEFAULT_ROOT
+
 
 def config_key(path: Iterable[Any]) -> str:
     """Dotted name of a key path: ``['priors', 'families', 0]`` -> ``priors.families[0]``."""
@@ -155,7 +157,7 @@ def semantic_problems(config: Mapping[str, Any], environ: Mapping[str, str] = os
     """Checks that JSON schema cannot express (run after the schema passed, defaults filled)."""
     from igr.pipeline.data import data_dir_problems
 
-    problems = results_dir_problems(config.get("results_dir", "results"))
+    problems = results_dir_problems(config.get("results_dir", DEFAULT_ROOT))
     temperatures = config["simplex_proximity"]["temperatures"]
     if list(temperatures) != sorted(set(temperatures)):
         problems.append(

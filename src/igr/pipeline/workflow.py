@@ -31,6 +31,19 @@ def cli_options(settings: Mapping[str, Any]) -> str:
     return " ".join(f"--{key.replace('_', '-')} {settings[key]}" for key in sorted(settings))
 
 
+#: The report's category of each stage, in the order the report lists them (every rule's
+#: ``report(..., category=...)`` reads it through :meth:`Pipeline.report_category`).
+REPORT_CATEGORIES: dict[str, str] = {
+    "claims": "0. Claims at a glance",
+    "priors": "1. Priors",
+    "simplex_proximity": "2. Simplex proximity",
+    "approximations": "3. Approximating discrete distributions",
+    "vae": "4. Discrete VAEs",
+    "sop": "5. Structured output prediction",
+    "provenance": "6. Provenance",
+}
+
+
 class Pipeline:
     """The params, inputs, grids and outputs of every stage for one config."""
 
@@ -182,7 +195,11 @@ class Pipeline:
         )
 
     def approximations_outputs(self) -> list[str]:
-        return [self.paths.APPROXIMATIONS_TABLE, self.paths.APPROXIMATIONS_FIGURE, self.paths.APPROXIMATIONS_CLAIM]
+        return [
+            self.paths.APPROXIMATIONS_TABLE,
+            self.paths.APPROXIMATIONS_FIGURE,
+            self.paths.APPROXIMATIONS_CLAIM,
+        ]
 
     # ------------------------------------------------------------------ vae
 
@@ -236,7 +253,9 @@ class Pipeline:
 
     def vae_prior(self, family: str) -> str:
         """The priors-stage file a family's VAE reads (registry: its prior file, at its K)."""
-        return self.paths.prior_path(get_family(family).prior_file, self.vae_num_categories(family))
+        return self.paths.prior_path(
+            get_family(family).prior_file, self.vae_num_categories(family)
+        )
 
     def vae_train_options(self, family: str) -> str:
         """Hyper-parameters of one training job (deterministic, sorted)."""
@@ -269,7 +288,8 @@ class Pipeline:
         """``name`` in the run folder of every (family, seed) of the config, sorted."""
         section = self.config["sop"]
         return [
-            f"{self.paths.SOP_RUN.format(dataset=section['dataset'], family=family, seed=seed)}/{name}"
+            f"{self.paths.SOP_RUN.format(dataset=section['dataset'], family=family, seed=seed)}"
+            f"/{name}"
             for family in sorted(section["families"])
             for seed in sorted(section["seeds"])
         ]
@@ -317,6 +337,10 @@ class Pipeline:
 
     # ------------------------------------------------------------------ report
 
+    @staticmethod
+    def report_category(stage: str) -> str:
+        return REPORT_CATEGORIES[stage]
+
     def report_claim_files(self) -> list[str]:
         """``stage=path`` of every stage's claim file, in report order."""
         return [
@@ -329,13 +353,6 @@ class Pipeline:
     def report_pages(self) -> list[dict[str, str]]:
         """The HTML page of each table and claim: its source file, its page, and where the
         report shows it (category, label, caption file in workflow/report/)."""
-        stages = {
-            "priors": "1. Priors",
-            "simplex_proximity": "2. Simplex proximity",
-            "approximations": "3. Approximating discrete distributions",
-            "vae": "4. Discrete VAEs",
-            "sop": "5. Structured output prediction",
-        }
         specs = [
             ("priors_table", self.paths.PRIORS_TABLE, "priors", "summary table", "priors_table"),
             ("simplex_proximity_table", self.paths.SIMPLEX_PROXIMITY_TABLE, "simplex_proximity",
@@ -358,7 +375,7 @@ class Pipeline:
                 "name": name,
                 "source": source,
                 "page": f"{self.paths.REPORT_DIR}/pages/{name}.html",
-                "category": stages[stage],
+                "category": REPORT_CATEGORIES[stage],
                 "label": label,
                 "caption": f"../workflow/report/{caption}.rst",
             }
