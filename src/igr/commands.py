@@ -43,6 +43,7 @@ SHARED_OPTION_HELP: dict[str, str] = {
     "eval_batch_size": "test examples per evaluation batch",
     "num_samples": "draws per setting",
     "learning_rate": "Adam learning rate",
+    "kl_warmup_steps": "KL weight min(1, (t+1)/W) over the first W steps (0: none, the paper)",
     "epochs": "training epochs (more epochs than a finished run extend it)",
     "num_predictions": "test images shown in the predictions figure",
     "temperatures": "temperatures tau, strictly increasing",

@@ -21,7 +21,7 @@ def test_data_dir_precedence(monkeypatch, tmp_path):
 def test_list_and_info_without_data(tmp_path, capsys):
     assert igr_main(["data", "list"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert listed == ["mnist", "fashion-mnist", "omniglot", "celeba", "digits"]
+    assert listed == ["mnist", "fashion-mnist", "omniglot", "celeba", "digits", "codes"]
 
     # A missing file: the report is printed and the status is 1 (like sha256sum -c).
     assert igr_main(["data", "info", "omniglot", "--data-dir", str(tmp_path)]) == 1
@@ -33,6 +33,8 @@ def test_list_and_info_without_data(tmp_path, capsys):
 
     assert igr_main(["data", "info", "digits"]) == 0
     assert "1,500 train / 297 test, 8x8x1, 10 classes" in capsys.readouterr().out
+    assert igr_main(["data", "info", "codes"]) == 0
+    assert "10,000 train / 1,000 test, 16x16x1, 10 classes" in capsys.readouterr().out
 
 
 def test_fetch_of_a_manual_dataset_explains_itself(tmp_path, capsys):

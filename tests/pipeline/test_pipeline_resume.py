@@ -14,7 +14,7 @@ from pipeline_helpers import CORES, default_config, planned_jobs, snakemake, wri
 
 pytestmark = pytest.mark.slow
 
-RUN = "results/vae/digits/nonlinear/igr_i/seed5328"
+RUN = "results/vae/codes/nonlinear/igr_i/seed5328"
 
 
 @pytest.fixture()
@@ -50,8 +50,8 @@ def test_changed_temperature_retrains_fresh_and_more_epochs_resume(copied_run, t
     planned = planned_jobs(snakemake(copied_run, "--dry-run", "--configfile", str(changed)).output)
     assert planned == sorted([
         "all", "summarize_vae", "report_pages",
-        "train_vae[dataset=digits, architecture=nonlinear, family=igr_i, seed=5328]",
-        "evaluate_vae[dataset=digits, architecture=nonlinear, family=igr_i, seed=5328]",
+        "train_vae[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
+        "evaluate_vae[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
     ])
     done = snakemake(copied_run, target, "--cores", str(CORES), "--configfile", str(changed))
     assert done.returncode == 0, done.output
@@ -65,7 +65,7 @@ def test_changed_temperature_retrains_fresh_and_more_epochs_resume(copied_run, t
     assert record["temperature_source"] == {"kind": "given"}
     stale = list((copied_run / RUN).glob("run.stale-*"))
     assert len(stale) == 1 and (stale[0] / "checkpoints" / "checkpoint").is_file()
-    log = (copied_run / "logs" / "train_vae" / "digits_nonlinear_igr_i_seed5328.log").read_text()
+    log = (copied_run / "logs" / "train_vae" / "codes_nonlinear_igr_i_seed5328.log").read_text()
     assert change in log and "starting fresh" in log
 
     config["vae"]["epochs"] = original_epochs + 2

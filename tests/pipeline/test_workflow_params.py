@@ -33,6 +33,8 @@ def test_family_specific_training_options():
     truncated = pipeline.vae_train_options("igr_sb_trunc")
     assert "--threshold 0.9" in truncated and "--quantile 0.75" in truncated
     assert "--planar-layers" not in pipeline.vae_train_options("igr_i")
+    assert "--kl-warmup-steps 1000" in pipeline.vae_train_options("igr_i")
+    assert "--kl-warmup-steps 0" in Pipeline(with_change("vae.kl_warmup_steps", 0)).vae_train_options("gs")
     assert pipeline.vae_train_options("igr_i").endswith(
         "--temperature-file results/temperatures/igr_i_K10.json"
     )

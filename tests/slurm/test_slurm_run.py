@@ -65,11 +65,11 @@ TRAINING_RULE = "train_vae"
 TRAINING_RUN_DIR = "results/vae/{dataset}/{architecture}/{family}/seed{seed}/run"
 TRAINING_RECORD = "results/vae/{dataset}/{architecture}/{family}/seed{seed}/train.json"
 TRAINING_HISTORY = "results/vae/{dataset}/{architecture}/{family}/seed{seed}/history.csv"
-#: Epochs of the interrupted trainings, and the global step (mid epoch 3 of the digits'
-#: 15 steps per epoch, after two checkpoints) where each pauses for its interruption
+#: Epochs of the interrupted trainings, and the global step (mid epoch 3 of the codes dataset's
+#: 100 steps per epoch, after two checkpoints) where each pauses for its interruption
 #: (igr.training.preemption: IGR_TEST_PAUSE_AT, the marker in its run folder).
 PREEMPTION_EPOCHS = 4
-PAUSE_AT = "step:35"
+PAUSE_AT = "step:250"
 #: Where the training record says which epoch a run resumed from (igr vae train --output).
 RESUMED_KEY = ("training", "resumed_from_epoch")
 #: squeue every WATCH_INTERVAL_S for running training jobs, their pause markers every

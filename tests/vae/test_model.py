@@ -166,3 +166,23 @@ def test_diagnostics_share_one_draw_with_the_elbo(family, prior_files):
     assert values["vertex_distance"].shape == (8, 4)
     categories = float(values["categories_used"])
     assert (2 <= categories <= 10) if family == "igr_sb_trunc" else categories == 10
+
+
+def test_kl_weight_ramps_linearly_to_one_and_is_one_without_warmup():
+    from igr.models.vae import kl_weight
+
+    weights = [float(kl_weight(tf.constant(t, tf.int64), 4)) for t in range(6)]
+    assert weights == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert float(kl_weight(tf.constant(0, tf.int64), 0)) == 1.0
+
+
+def test_loss_weights_only_the_kl(prior_files):
+    model = build_model(SETTINGS, read_json(prior_files["igr_i"]), (8, 8, 1))
+    x, seed = tf.constant(_images()), tf.constant([4, 5])
+    terms = model.elbo_terms(x, seed)
+    full, _ = model.loss(x, seed)
+    half, metrics = model.loss(x, seed, kl_weight=0.5)
+    np.testing.assert_allclose(float(full), -float(tf.reduce_mean(terms["elbo"])), rtol=1e-5)
+    expected = -float(tf.reduce_mean(terms["reconstruction"] - 0.5 * terms["kl"]))
+    np.testing.assert_allclose(float(half), expected, rtol=1e-5)
+    assert float(metrics["kl"]) > 0 and float(half) < float(full)

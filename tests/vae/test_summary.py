@@ -14,7 +14,7 @@ from igr.reporting.vae import (
 )
 
 
-def _record(folder, family, seed, bound, sd=1.0, n=10000, kl=1.5, gap=2.0):
+def _record(folder, family, seed, bound, sd=1.0, n=10000, kl=1.5, gap=2.0, warmup=0):
     path = folder / f"{family}_{seed}.json"
     write_json_atomic(path, {
         "settings": {"dataset": "mnist", "architecture": "linear", "family": family, "seed": seed,
@@ -24,7 +24,7 @@ def _record(folder, family, seed, bound, sd=1.0, n=10000, kl=1.5, gap=2.0):
         "test_elbo": bound - 5, "vanished_gradient_share": 0.0,
         "vertex_distance_median": 0.1, "vertex_distances_sample": [0.1, 0.2],
         "discrete_bound_q": "exact", "kl_per_variable": kl, "relaxation_gap": gap,
-        "categories_used": 10.0, "final_train": {"epoch": 40},
+        "categories_used": 10.0, "final_train": {"epoch": 40}, "kl_warmup_steps": warmup,
     })
     return path
 
@@ -43,6 +43,14 @@ def test_table_statistics_best_and_claims(tmp_path):
     assert "**-95.50 +- 0.71**" in markdown_table(table)
     assert "\\textbf{-95.50 $\\pm$ 0.71}" in latex_table(table)
     assert "mnist, linear: **supported**" in claims(table)
+    assert "warm-up" not in claims(table)
+
+
+def test_a_kl_warmup_is_stated_in_the_scale_of_the_claim(tmp_path):
+    table = main_table(load_records([
+        _record(tmp_path, "gs", 1, -100.0, warmup=1000), _record(tmp_path, "igr_i", 1, -95.0),
+    ]))
+    assert "KL warm-up steps (not the paper's objective) 1000" in claims(table)
 
 
 def test_claim_inconclusive_within_noise_and_contradicted(tmp_path):

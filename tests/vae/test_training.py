@@ -18,8 +18,9 @@ import pytest
 from igr.training import EXIT_DIVERGED, EXIT_PREEMPTED
 from igr.training.preemption import PAUSE_AT_ENV_VAR, pause_marker
 
-#: 2 epochs of 150 steps (digits, batch 10); step 170 lies in the middle of epoch 2.
-EPOCHS, STEPS_PER_EPOCH, MID_EPOCH_STEP = 2, 150, 170
+#: 2 epochs of 150 steps (digits, batch 10); step 170 lies in the middle of epoch 2, and
+#: in the middle of the KL warm-up (so a resume must restore the weight's step too).
+EPOCHS, STEPS_PER_EPOCH, MID_EPOCH_STEP, KL_WARMUP_STEPS = 2, 150, 170, 200
 
 
 def _command(prior_files, folder: Path, *extra: str) -> list[str]:
@@ -28,6 +29,7 @@ def _command(prior_files, folder: Path, *extra: str) -> list[str]:
         "--architecture", "nonlinear", "--family", "igr_i", "--prior", str(prior_files["igr_i"]),
         "--temperature", "0.5", "--epochs", str(EPOCHS), "--batch-size", "10",
         "--learning-rate", "1e-3", "--seed", "7", "--threads", "1", "--eval-examples", "100",
+        "--kl-warmup-steps", str(KL_WARMUP_STEPS),
         "--run-dir", str(folder / "run"), "--history", str(folder / "history.csv"),
         "--output", str(folder / "train.json"), *extra,
     ]
@@ -147,6 +149,8 @@ def test_changed_settings_start_fresh_and_more_epochs_resume(prior_files, tmp_pa
     assert record["run_start"]["action"] == "restarted"
     assert record["run_start"]["differences"] == ["optimizer.learning_rate: 0.001 -> 0.002"]
     assert record["training"]["learning_rate"] == 0.002
+    assert record["training"]["kl_warmup_steps"] == KL_WARMUP_STEPS
+    assert record["fingerprint_settings"]["kl_warmup_steps"] == KL_WARMUP_STEPS
     assert history["loss"].iloc[-1] != reference[1]["loss"].iloc[-1]
     stale = list(tmp_path.glob("run.stale-*"))
     assert len(stale) == 1 and (stale[0] / "checkpoints" / "checkpoint").exists()

@@ -36,7 +36,12 @@ from igr.commands import command_group
 from igr.data.registry import DATASETS
 from igr.errors import InputError
 from igr.families import families_of_stage, get_family
-from igr.experiments._common import configure_threads, positive_float, positive_int
+from igr.experiments._common import (
+    configure_threads,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from igr.experiments._inputs import (
     add_temperature_options,
     check_output_path,
@@ -132,6 +137,7 @@ def run_fingerprint_settings(
         "stage": "vae",
         "model": settings,
         "optimizer": {"name": "adam", "learning_rate": args.learning_rate},
+        "kl_warmup_steps": args.kl_warmup_steps,
         "batch_size": args.batch_size,
         "per_epoch_evaluation": {
             "every": args.eval_every,
@@ -183,6 +189,7 @@ def _train(args: argparse.Namespace) -> int:
         TrainingDiverged,
         TrainingPreempted,
     )
+    from igr.models.vae import kl_weight
     from igr.training.optimizer import adam
 
     configure_threads(args.threads)
@@ -199,9 +206,12 @@ def _train(args: argparse.Namespace) -> int:
     optimizer.build(variables)  # slots exist before a restore (Trainer contract)
     nan_step = args.debug_nan_at_step
 
+    warmup_steps = args.kl_warmup_steps
+
     def train_step(batch, seed):
+        beta = kl_weight(optimizer.iterations, warmup_steps)
         with tf.GradientTape() as tape:
-            loss, metrics = model.loss(batch, seed)
+            loss, metrics = model.loss(batch, seed, kl_weight=beta)
         gradients = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))
         if nan_step is not None:
@@ -245,6 +255,7 @@ def _train(args: argparse.Namespace) -> int:
             "epochs": args.epochs,
             "batch_size": args.batch_size,
             "learning_rate": args.learning_rate,
+            "kl_warmup_steps": args.kl_warmup_steps,
             "jit_compile": bool(args.jit),
             "resumed_from_epoch": result.resumed_epoch,
         },
@@ -366,6 +377,7 @@ def evaluate(args: argparse.Namespace) -> int:
         "vanished_gradient_threshold": VANISHED_GRADIENT_THRESHOLD,
         "vanished_gradient_share": float(np.mean(norms_all <= VANISHED_GRADIENT_THRESHOLD)),
         "final_train": record["final"],
+        "kl_warmup_steps": int(record["training"].get("kl_warmup_steps", 0)),
         "provenance": provenance.collect(),
     }
     write_json_atomic(args.output, result)
@@ -408,6 +420,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", required=True, type=positive_int)
     t.add_argument("--batch-size", type=positive_int, default=100)
     t.add_argument("--learning-rate", type=positive_float, default=1e-3)
+    t.add_argument("--kl-warmup-steps", type=non_negative_int, default=0)
     t.add_argument("--seed", required=True, type=int)
     t.add_argument("--checkpoint-every", type=positive_int, default=1)
     t.add_argument("--eval-every", type=positive_int, default=1)

@@ -4,7 +4,9 @@ With x an image, psi [V, K] one relaxed sample from q(psi | x) and p the learned
 
 - relaxed ELBO per example ``log p(x | psi) - sum_{v=1..V} KL_v`` (the KL of
   :meth:`igr.models.latent.Latent.sample_and_kl`, SUMMED over the V variables, not
-  averaged); the training loss is its negative averaged over the batch;
+  averaged); the training loss is its negative averaged over the batch, optionally with
+  the KL weighted by ``beta`` in [0, 1] (KL warm-up, :func:`kl_weight`):
+  ``-(1/B) sum_b [log p(x_b | psi_b) - beta sum_v KL_v]``; evaluation always uses beta = 1;
 - likelihoods: ``bernoulli``: ``log p(x | psi) = sum_d x_d log s(l_d) + (1 - x_d) log(1 - s(l_d))``
   with decoder logits l (binarised images); ``gaussian``:
   ``sum_d log N(x_d; m_d, sigma_d^2)`` with decoder means m and a learned per-pixel
@@ -35,6 +37,18 @@ from igr.models.networks import build_networks
 
 LIKELIHOODS: tuple[str, ...] = ("bernoulli", "gaussian")
 VANISHED_GRADIENT_THRESHOLD = 1e-10
+
+
+def kl_weight(step: tf.Tensor, warmup_steps: int) -> tf.Tensor:
+    """KL warm-up (Bowman et al. 2016; Sonderby et al. 2016): ``beta_t = min(1, (t + 1) / W)``
+    at 0-based optimiser step t over ``W = warmup_steps`` steps; 1 throughout when W = 0.
+
+    Not in the paper (whose objective is beta = 1): it lets short runs leave the collapsed
+    optimum where the posterior equals the prior, and the training record states it."""
+    if warmup_steps <= 0:
+        return tf.constant(1.0)
+    ramp = (tf.cast(step, tf.float32) + 1.0) / float(warmup_steps)
+    return tf.minimum(1.0, ramp)
 
 
 class DiscreteVAE(tf.Module):
@@ -82,10 +96,13 @@ class DiscreteVAE(tf.Module):
         kl = tf.reduce_sum(kl_per_variable, axis=-1)
         return {"reconstruction": reconstruction, "kl": kl, "elbo": reconstruction - kl, **extras}
 
-    def loss(self, x: tf.Tensor, seed) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-        """(loss, metrics): loss = -mean_B relaxed ELBO."""
+    def loss(
+        self, x: tf.Tensor, seed, kl_weight=1.0
+    ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+        """(loss, metrics): loss = -mean_B (reconstruction - kl_weight * kl); with
+        ``kl_weight`` 1 (the default) it is the negative relaxed ELBO."""
         terms = self.elbo_terms(x, seed)
-        loss = -tf.reduce_mean(terms["elbo"])
+        loss = -tf.reduce_mean(terms["reconstruction"] - kl_weight * terms["kl"])
         metrics = {
             "reconstruction": tf.reduce_mean(terms["reconstruction"]),
             "kl": tf.reduce_mean(terms["kl"]),

@@ -268,6 +268,7 @@ class Pipeline:
             "epochs": section["epochs"],
             "batch_size": section["batch_size"],
             "learning_rate": section["learning_rate"],
+            "kl_warmup_steps": section["kl_warmup_steps"],
             "checkpoint_every": section["checkpoint_every"],
             "eval_every": section["eval_every"],
             "eval_examples": section["eval_examples"],
