@@ -90,8 +90,9 @@ def test_empty_config_gets_the_schema_defaults(tmp_path):
     assert result.returncode == 0, result.output
     assert planned_jobs(result.output) == expected
     # 7 priors (K = 10, and K = 2 for the SOP's calibration) + 4 temperatures + 2 proximity
-    # + 1 data + 5 vae + 5 approximations + 5 sop + report pages + all
-    assert len(expected) == 31
+    # + 2 data (codes for the VAEs, digits for the SOP) + 5 vae + 5 approximations + 5 sop
+    # + report pages + all
+    assert len(expected) == 32
 
 
 def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):
