@@ -1,13 +1,17 @@
 """The generic training loop (see the :mod:`igr.training` docstring for the API contract).
 
 One :class:`Trainer` runs a compiled step function over the epochs of an
-:class:`igr.data.InputPipeline`, with checkpoints (every N epochs, at the end, and on
+:class:`igr.data.InputPipeline`, drawn from ONE iterator over all remaining epochs
+(``pipeline.epochs``): in TF 2.21, destroying a per-epoch iterator over a prefetching
+``tf.data`` pipeline can block until its autotuner gives up, about 10 s after it was
+created, so per-epoch iterators made epochs cost up to 3x their steps. Checkpoints (every N epochs, at the end, and on
 SIGTERM), resume, per-step stateless seeds, NaN/Inf detection, a history CSV, TensorBoard
 scalars and progress output.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -138,7 +142,8 @@ class Trainer:
     Args:
       step_fn: ``step_fn(batch, seed) -> {"loss": scalar, ...}``; it applies the update
         itself. It is wrapped in ``tf.function(jit_compile=jit_compile)``.
-      pipeline: an :class:`igr.data.InputPipeline` (``epoch(e)``, ``batches_per_epoch``).
+      pipeline: an :class:`igr.data.InputPipeline` (``epochs(n, start)``,
+        ``batches_per_epoch``).
       trackables: objects saved in the checkpoint (model, optimizer, ...), with all their
         variables created (build the optimizer: ``optimizer.build(variables)``), so that a
         restore is complete at once and a checkpoint saved before the first step after a
@@ -265,13 +270,20 @@ class Trainer:
             if self.tensorboard
             else None
         )
+        batches = None
+        if start_epoch < self.num_epochs:
+            done = step - start_epoch * steps_per_epoch  # batches of a partly done epoch
+            dataset = self.pipeline.epochs(self.num_epochs - start_epoch, start_epoch)
+            batches = iter(dataset.skip(done) if done > 0 else dataset)
         try:
             with preemption.guard():
                 if self.stop_requested:  # SIGTERM during start-up (data loading, model)
                     self._preempt(start_epoch, step, json.loads(
                         self.partial_epoch.numpy().decode() or "{}"))
                 for epoch in range(start_epoch, self.num_epochs):
-                    step = self._run_epoch(epoch, step, steps_per_epoch, progress, history, writer)
+                    step = self._run_epoch(
+                        epoch, step, steps_per_epoch, progress, history, writer, batches
+                    )
             result.final_step = step
         finally:
             if writer is not None:
@@ -279,15 +291,13 @@ class Trainer:
         result.history = history
         return result
 
-    def _run_epoch(self, epoch, step, steps_per_epoch, progress, history, writer) -> int:
+    def _run_epoch(self, epoch, step, steps_per_epoch, progress, history, writer, batches) -> int:
+        """Epoch ``epoch`` (0-based) from ``step`` on, its batches taken from ``batches``."""
         done = step - epoch * steps_per_epoch
         partial = self.partial_epoch.numpy().decode()
         sums: dict[str, float] = json.loads(partial) if done > 0 and partial else {}
         started = time.perf_counter()
-        batches = self.pipeline.epoch(epoch)
-        if done > 0:
-            batches = batches.skip(done)
-        for batch in batches:
+        for batch in itertools.islice(batches, steps_per_epoch - done):
             if self._pause_step == step:
                 preemption.pause_point(f"step:{step}", self.output_dir)
             if self.stop_requested:
