@@ -9,6 +9,10 @@ wins iff `lambda_k > t0 = tau log delta` and `lambda_k > lambda_j` for every oth
 Each factor uses its own `(t - mu_j) / sigma_j` (the reference code's quadrature did not, which
 is wrong whenever the sigmas differ). The integral is taken in `z = (t - mu_k) / sigma_k` over
 `[max(z0, -10), 10]` by composite Gauss-Legendre quadrature, in log space for the product.
+The product's factors are ``log max(Phi(x), 1e-37)`` with ``Phi(x) = erfc(-x / sqrt 2) / 2``
+(five times faster than TFP's ``log_ndtr``, which the integral spends nearly all its time in;
+a node where a factor is below 1e-37 contributes below 1e-37 to a probability, and on random
+posteriors the two agree to 1.2e-7 absolute, 2e-6 relative above 1e-6).
 
 For families without a formula, `monte_carlo_argmax_probs` counts argmax frequencies of
 `num_samples` draws (chunked to bound memory); its standard error is
@@ -43,6 +47,15 @@ def _composite_gauss_legendre(panels: int, nodes: int):
     return points, weights
 
 
+_LOG_CDF_FLOOR = 1e-37
+
+
+def _log_normal_cdf_floored(x):
+    """``log max(Phi(x), 1e-37)`` (module docstring)."""
+    cdf = 0.5 * tf.math.erfc(-x * tf.constant(1.0 / math.sqrt(2.0), x.dtype))
+    return tf.math.log(tf.maximum(cdf, tf.constant(_LOG_CDF_FLOOR, x.dtype)))
+
+
 def igr_i_argmax_probs(loc, scale, threshold):
     """Exact argmax law [..., K] of softmax++ applied to `N(loc, scale^2)` [..., K-1].
 
@@ -68,7 +81,7 @@ def igr_i_argmax_probs(loc, scale, threshold):
     standardised = (t[..., tf.newaxis] - loc[..., tf.newaxis, tf.newaxis, :]) / scale[
         ..., tf.newaxis, tf.newaxis, :
     ]  # [..., k, n, j]
-    log_cdf = log_ndtr(standardised)
+    log_cdf = _log_normal_cdf_floored(standardised)
     num_coordinates = tf.shape(loc)[-1]
     not_self = 1.0 - tf.eye(num_coordinates, dtype=dtype)[:, tf.newaxis, :]  # [k, 1, j]
     log_integrand = (
