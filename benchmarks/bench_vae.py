@@ -1,46 +1,72 @@
-"""Benchmark: VAE training steps per second on MNIST (nonlinear net, batch 100, V=20, K=10).
+"""Benchmark: VAE training steps, Trainer epochs and the discrete bound, against floors.
 
-Run: `IGR_DATA_DIR=/work/shared/data python benchmarks/bench_vae.py [--steps 200] [--jit]`.
+Run: ``IGR_DATA_DIR=/work/shared/data python benchmarks/bench_vae.py [--quick]``
+(MNIST, nonlinear networks, batch 100, V = 20, K = 10; ``--quick`` takes under a minute).
 
-Measured in one run, each as a compiled `tf.function` step with Adam on the same batches:
+1. **Training steps.** Every candidate step is a compiled ``tf.function`` with Adam on the
+   same 20 batches, in graph mode and with XLA (``jit_compile=True``):
 
-- `dense floor`: the encoder and decoder dense layers alone (forward + backward, the latent
-  replaced by a deterministic softmax of the encoder output), the floor of any VAE step;
-- `plain TFP GS`: a GS VAE step written with TFP's `RelaxedOneHotCategorical` (sample, then
-  `log_prob` of the sample for q and the prior; the KL summed over variables);
-- our step (`igr.models.DiscreteVAE.loss`) for each family.
+   - ``dense floor``: the encoder and decoder dense layers alone (forward + backward; the
+     latent is a deterministic softmax of the encoder output): the floor of any VAE step;
+   - ``plain TFP GS``: a GS VAE step written with TFP's ``RelaxedOneHotCategorical``;
+   - each family's step (``igr.models.vae.DiscreteVAE.loss``).
 
-Prints steps/s and the ratios (targets, issue 5: GS >= 0.9x plain TFP, IGR-I >= 0.9x our GS,
-truncated IGR-SB >= 0.6x our GS), then the time of one full MNIST epoch (600 steps) of each
-family's model through the real input pipeline (the best of epochs 2 and 3; the first
-also traces the step). Step rates are the best of three rounds. `--jit` also measures XLA
-(`jit_compile=True`).
+   The candidates run **round-robin**: each round times ``--steps`` steps of every
+   candidate in turn (the starting candidate rotates), for ``--rounds`` rounds, so a slow
+   spell of the machine hits all of them alike. Reported: the median rate over rounds and
+   its interquartile range, the ratios (of medians) to the dense floor and to plain TFP GS
+   of the same mode, the faster mode of each family, and the ratio of that best mode to
+   the family's graph mode. Targets (issue 16): every family's best mode >= 0.85x the
+   dense floor of that mode.
+
+2. **Trainer epochs.** One :class:`igr.training.Trainer` per family with the step the
+   pipeline uses (``jit_compile: auto``, :func:`igr.families.use_xla`), over the real
+   input pipeline (MNIST, or its first 6,000 images with ``--quick``), checkpoints every
+   epoch and TensorBoard scalars as in ``igr vae train``, no per-epoch evaluation. The
+   wall time of epochs 2.. (the first also traces) against ``steps / median rate`` of
+   that step measured in part 1. Target: within 1.1x.
+
+3. **Discrete bound.** ``igr.experiments.vae.bound_evaluator`` (the function of ``igr vae
+   evaluate``) at S = 100 and S = 1,000 on 1,000 MNIST test images, graph and XLA, for GS
+   and IGR-I (exact q(b|x)) and truncated IGR-SB (Monte-Carlo q(b|x)). FLOP count: the
+   decoder 200 -> 256 -> 512 -> 784 costs 2 (200 x 256 + 256 x 512 + 512 x 784) =
+   1.167 MFLOP per code, so S x N codes cost S x N x 1.167 MFLOP (S = 1,000 on the 10,000
+   test images: 11.7 TFLOP); the **FLOP floor** is that count at the GEMM rate measured in
+   this run (a [5,000 x 512] x [512 x 784] float32 matmul). Target: within 2x of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import sys
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
 from igr.data import InputPipeline, load_arrays
 from igr.experiments.priors import learn_prior
-from igr.experiments.vae import build_model
-from igr.training import step_seed
+from igr.experiments.vae import bound_evaluator, build_model
+from igr.families import family_label, use_xla
+from igr.training import Trainer, step_seed
 
 FAMILIES = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
+MODES = {"graph": False, "xla": True}
+V, K, BATCH = 20, 10, 100
+DECODER_FLOP_PER_CODE = 2 * (V * K * 256 + 256 * 512 + 512 * 784)
 
 
 def settings(family):
     return dict(  # noqa: C408
         dataset="mnist", architecture="nonlinear", family=family, likelihood="bernoulli",
-        temperature=0.5, num_variables=20, num_categories=10, planar_layers=2, threshold=0.9,
+        temperature=0.5, num_variables=V, num_categories=K, planar_layers=2, threshold=0.9,
         quantile=0.75, seed=1,
     )
 
@@ -48,14 +74,15 @@ def settings(family):
 def priors():
     fast_sb = dict(fit_temperature=0.01, num_steps=5, samples_per_step=100,  # noqa: C408
                    learning_rate=0.05, eval_samples=100, seed=1)
-    sb = learn_prior("igr_sb", 10, **fast_sb)
-    return {"gs": learn_prior("gs", 10), "igr_i": learn_prior("igr_i", 10, scale=1.0),
-            "igr_planar": learn_prior("igr_planar", 10, scale=1.0), "igr_sb": sb,
+    sb = learn_prior("igr_sb", K, **fast_sb)
+    return {"gs": learn_prior("gs", K), "igr_i": learn_prior("igr_i", K, scale=1.0),
+            "igr_planar": learn_prior("igr_planar", K, scale=1.0), "igr_sb": sb,
             "igr_sb_trunc": sb}
 
 
 def make_step(loss_fn, variables, jit):
     optimizer = tf_keras.optimizers.Adam(1e-3)
+    optimizer.build(variables)
 
     def step(x, t):
         with tf.GradientTape() as tape:
@@ -66,98 +93,197 @@ def make_step(loss_fn, variables, jit):
     return tf.function(step, jit_compile=jit)
 
 
-def time_steps(step, batches, repeats, rounds=3):
-    """Steps per second: the best of `rounds` rounds of `repeats` steps, after a warm-up.
-
-    The best round is reported because the shared CPU of a VM occasionally halves the
-    speed for seconds at a time; the other rounds measure that, not the step.
-    """
-    for i in range(5):
-        float(step(batches[i % len(batches)], tf.constant(i, tf.int64)))
-    best = 0.0
-    for _ in range(rounds):
-        started = time.perf_counter()
-        for i in range(repeats):
-            loss = step(batches[i % len(batches)], tf.constant(i, tf.int64))
-        float(loss)
-        best = max(best, repeats / (time.perf_counter() - started))
-    return best
-
-
 def plain_tfp_gs(model):
-    """The same networks with TFP's RelaxedOneHotCategorical latent."""
+    """The same networks with TFP's RelaxedOneHotCategorical latent (KL summed over V)."""
     td = tfp.distributions
 
     def loss(x, seed):
-        logits = tf.reshape(model.encoder(x), [-1, 20, 10])
+        logits = tf.reshape(model.encoder(x), [-1, V, K])
         q = td.RelaxedOneHotCategorical(0.5, logits=logits)
-        p = td.RelaxedOneHotCategorical(0.5, logits=tf.zeros([20, 10]))
+        p = td.RelaxedOneHotCategorical(0.5, logits=tf.zeros([V, K]))
         psi = q.sample(seed=seed)
         kl = tf.reduce_sum(q.log_prob(psi) - p.log_prob(psi), axis=-1)
-        out = model.decoder(tf.reshape(psi, [-1, 200]))
-        rec = -tf.reduce_sum(tf.reshape(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=out), [tf.shape(x)[0], -1]), -1)
-        return -tf.reduce_mean(rec - kl)
+        out = model.decoder(tf.reshape(psi, [-1, V * K]))
+        cross_entropy = tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=out)
+        reconstruction = -tf.reduce_sum(tf.reshape(cross_entropy, [tf.shape(x)[0], -1]), -1)
+        return -tf.reduce_mean(reconstruction - kl)
 
     return loss
 
 
 def dense_floor(model):
     def loss(x, seed):
-        psi = tf.nn.softmax(tf.reshape(model.encoder(x), [-1, 20, 10]))
-        out = model.decoder(tf.reshape(psi, [-1, 200]))
+        del seed
+        psi = tf.nn.softmax(tf.reshape(model.encoder(x), [-1, V, K]))
+        out = model.decoder(tf.reshape(psi, [-1, V * K]))
         return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=out))
 
     return loss
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--jit", action="store_true")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    data = load_arrays("mnist")
-    batches = [tf.constant(data.x_train[i * 100 : (i + 1) * 100]) for i in range(20)]
-    prior_records = priors()
-    results = {}
-    for jit in ([False, True] if args.jit else [False]):
-        tag = " (XLA)" if jit else ""
+def candidates(prior_records):
+    """(name, mode, compiled step) for the floor, plain TFP GS and every family."""
+    result = []
+    for mode, jit in MODES.items():
         base = build_model(settings("gs"), prior_records["gs"], (28, 28, 1))
-        results["dense floor" + tag] = time_steps(make_step(dense_floor(base), base.trainable_variables, jit), batches, args.steps)
-        results["plain TFP GS" + tag] = time_steps(make_step(plain_tfp_gs(base), base.trainable_variables, jit), batches, args.steps)
+        result.append(("dense floor", mode, make_step(dense_floor(base),
+                                                      base.trainable_variables, jit)))
+        plain = build_model(settings("gs"), prior_records["gs"], (28, 28, 1))
+        result.append(("plain TFP GS", mode, make_step(plain_tfp_gs(plain),
+                                                       plain.trainable_variables, jit)))
         for family in FAMILIES:
             model = build_model(settings(family), prior_records[family], (28, 28, 1))
-            loss = lambda x, s, m=model: m.loss(x, s)[0]
-            try:
-                results[family + tag] = time_steps(make_step(loss, model.trainable_variables, jit), batches, args.steps)
-            except Exception as error:  # noqa: BLE001 (XLA may not compile every sampler)
-                print(f"{family}{tag}: failed ({type(error).__name__})")
-    for name, rate in results.items():
-        print(f"{name:24s} {rate:8.1f} steps/s")
-    r = results
-    print(f"GS / plain TFP GS       = {r['gs'] / r['plain TFP GS']:.2f} (target >= 0.9)")
-    print(f"IGR-I / GS              = {r['igr_i'] / r['gs']:.2f} (target >= 0.9)")
-    print(f"trunc. IGR-SB / GS      = {r['igr_sb_trunc'] / r['gs']:.2f} (target >= 0.6)")
-    print(f"IGR-Planar / GS         = {r['igr_planar'] / r['gs']:.2f}")
-    print(f"IGR-SB / GS             = {r['igr_sb'] / r['gs']:.2f}")
-    print(f"dense floor / GS        = {r['dense floor'] / r['gs']:.2f}")
-    pipeline = InputPipeline(data.x_train, batch_size=100, seed=1)
-    for family in FAMILIES:
-        model = build_model(settings(family), prior_records[family], (28, 28, 1))
-        step = make_step(lambda x, s, m=model: m.loss(x, s)[0], model.trainable_variables, False)
-        seconds = []
-        for epoch in range(3):  # the first epoch also traces the step
+            loss = lambda x, s, m=model: m.loss(x, s)[0]  # noqa: E731
+            result.append((family, mode, make_step(loss, model.trainable_variables, jit)))
+    return result
+
+
+def interleaved_rates(steps, batches, rounds, steps_per_round):
+    """{(name, mode): [steps/s of each round]}, candidates round-robin (module docstring)."""
+    rates = {(name, mode): [] for name, mode, _ in steps}
+    for name, mode, step in steps:  # trace and warm up
+        for i in range(3):
+            float(step(batches[i], tf.constant(i, tf.int64)))
+    counter = 3
+    for round_index in range(rounds):
+        shift = round_index % len(steps)
+        for name, mode, step in steps[shift:] + steps[:shift]:
             started = time.perf_counter()
-            for i, x in enumerate(pipeline.epoch(epoch)):
-                float(step(x, tf.constant(i, tf.int64)))  # read each loss, as the Trainer does
-            seconds.append(time.perf_counter() - started)
-        print(
-            f"MNIST epoch ({family}, 600 steps, tf.data): {min(seconds[1:]):.1f} s, best of "
-            f"epochs 2-3 ({seconds[1]:.1f}, {seconds[2]:.1f}; the first, with tracing: "
-            f"{seconds[0]:.1f} s; target < 6 s)"
-        )
+            for _ in range(steps_per_round):
+                loss = step(batches[counter % len(batches)], tf.constant(counter, tf.int64))
+                counter += 1
+            float(loss)
+            rates[(name, mode)].append(steps_per_round / (time.perf_counter() - started))
+    return rates
+
+
+def spread(values):
+    q1, _, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (values[0],) * 3
+    return statistics.median(values), q1, q3
+
+
+def report_steps(rates):
+    medians = {key: statistics.median(values) for key, values in rates.items()}
+    print("\n## Training steps (steps/s: median [IQR] over rounds; ratios of medians)\n")
+    print("| step | mode | steps/s | IQR | / dense floor | / plain TFP GS |")
+    print("|---|---|---|---|---|---|")
+    for (name, mode), values in rates.items():
+        median, q1, q3 = spread(values)
+        label = family_label(name)
+        floor, plain = medians[("dense floor", mode)], medians[("plain TFP GS", mode)]
+        print(f"| {label} | {mode} | {median:.1f} | {q1:.1f}-{q3:.1f} | "
+              f"{median / floor:.2f} | {median / plain:.2f} |")
+    print("\n| family | faster mode | XLA / graph | best / its mode's floor (target >= 0.85) "
+          "| auto uses |")
+    print("|---|---|---|---|---|")
+    for family in FAMILIES:
+        graph, xla = medians[(family, "graph")], medians[(family, "xla")]
+        best = "xla" if xla > graph else "graph"
+        ratio = max(graph, xla) / medians[("dense floor", best)]
+        auto = "xla" if use_xla(family, "training") else "graph"
+        print(f"| {family_label(family)} | {best} | {xla / graph:.2f} | {ratio:.2f} | {auto} |")
+    return medians
+
+
+def report_epochs(data, prior_records, medians, quick, epochs):
+    print("\n## Trainer epochs (jit_compile: auto; wall of epochs 2.. against steps / rate)\n")
+    print("| family | mode | steps/epoch | epoch s (median) | steps / rate s | ratio "
+          "(target <= 1.1) |")
+    print("|---|---|---|---|---|---|")
+    images = data.x_train[:6000] if quick else data.x_train
+    for family in FAMILIES:
+        jit = use_xla(family, "training")
+        model = build_model(settings(family), prior_records[family], (28, 28, 1))
+        optimizer = tf_keras.optimizers.Adam(1e-3)
+        variables = model.trainable_variables
+        optimizer.build(variables)
+
+        def train_step(batch, seed, model=model, optimizer=optimizer, variables=variables):
+            with tf.GradientTape() as tape:
+                loss, metrics = model.loss(batch, seed)
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            return {"loss": loss, **metrics}
+
+        pipeline = InputPipeline(images, batch_size=BATCH, seed=1)
+        with tempfile.TemporaryDirectory() as folder:
+            trainer = Trainer(train_step, pipeline, trackables={"model": model,
+                              "optimizer": optimizer}, output_dir=folder, num_epochs=epochs,
+                              seed=1, checkpoint_every=1, jit_compile=jit,
+                              progress_stream=open(os.devnull, "w"))  # noqa: SIM115
+            history = trainer.fit().history
+        seconds = statistics.median(row["seconds"] for row in history[1:])
+        mode = "xla" if jit else "graph"
+        expected = pipeline.batches_per_epoch / medians[(family, mode)]
+        print(f"| {family_label(family)} | {mode} | {pipeline.batches_per_epoch} | "
+              f"{seconds:.2f} | {expected:.2f} | {seconds / expected:.2f} |")
+
+
+def gemm_gflops(repeats=20):
+    a = tf.random.stateless_normal([5000, 512], seed=[1, 2])
+    b = tf.random.stateless_normal([512, 784], seed=[3, 4])
+    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.matmul(x, y)))
+    float(matmul(a, b))
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        float(matmul(a, b))
+        times.append(time.perf_counter() - started)
+    return 2 * 5000 * 512 * 784 / statistics.median(times) / 1e9
+
+
+def report_bound(data, prior_records, quick):
+    print("\n## Discrete bound on 1,000 test images (igr vae evaluate's bound_evaluator)\n")
+    rate = gemm_gflops()
+    print(f"GEMM rate measured in this run: {rate:.1f} GFLOP/s "
+          f"(decoder: {DECODER_FLOP_PER_CODE / 1e6:.3f} MFLOP per code)\n")
+    print("| family | S | mode | seconds | FLOP floor s | ratio (target <= 2) |")
+    print("|---|---|---|---|---|---|")
+    images = data.x_test[:1000]
+    sizes = (100,) if quick else (100, 1000)
+    families = ("gs", "igr_i") if quick else ("gs", "igr_i", "igr_sb_trunc")
+    for family in families:
+        model = build_model(settings(family), prior_records[family], (28, 28, 1))
+        for num_samples in sizes:
+            for mode, jit in MODES.items():
+                bounds = bound_evaluator(model, num_samples, 1000, 1, 50, jit)
+                bounds(images[:50])  # trace
+                started = time.perf_counter()
+                values = bounds(images)
+                seconds = time.perf_counter() - started
+                assert np.all(np.isfinite(values))
+                floor = num_samples * len(images) * DECODER_FLOP_PER_CODE / (rate * 1e9)
+                print(f"| {family_label(family)} | {num_samples} | {mode} | {seconds:.2f} | "
+                      f"{floor:.2f} | {seconds / floor:.2f} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
+    parser.add_argument("--rounds", type=int, default=None, help="default 15 (quick: 5)")
+    parser.add_argument("--steps", type=int, default=None, help="per round; default 40 (quick: 15)")
+    parser.add_argument("--epochs", type=int, default=None, help="Trainer epochs; default 3")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip", nargs="*", default=(), choices=("epochs", "bound"))
+    args = parser.parse_args()
+    rounds = args.rounds or (5 if args.quick else 15)
+    steps_per_round = args.steps or (15 if args.quick else 40)
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    started = time.perf_counter()
+    data = load_arrays("mnist")
+    batches = [tf.constant(data.x_train[i * BATCH:(i + 1) * BATCH]) for i in range(20)]
+    prior_records = priors()
+    print(f"# bench_vae: {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
+          f"{args.threads} threads, tensorflow {tf.__version__}"
+          f"{', quick' if args.quick else ''}; {rounds} rounds x {steps_per_round} steps")
+    steps = candidates(prior_records)
+    rates = interleaved_rates(steps, batches, rounds, steps_per_round)
+    medians = report_steps(rates)
+    if "epochs" not in args.skip:
+        report_epochs(data, prior_records, medians, args.quick, args.epochs or 3)
+    if "bound" not in args.skip:
+        report_bound(data, prior_records, args.quick)
+    print(f"\n(total {time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from igr.families import FAMILIES, families_of_stage, get_family
@@ -82,3 +83,17 @@ def test_tf_free_modules_import_neither_tensorflow_nor_snakemake():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_jit_auto_reads_the_measured_table_and_true_false_force_it():
+    from igr.families import FAMILIES, XLA_PARTS, use_xla
+
+    for name, family in FAMILIES.items():
+        for part in XLA_PARTS:
+            assert use_xla(name, part, "auto") == (part in family.xla)
+            assert use_xla(name, part, "true") is use_xla(name, part, True) is True
+            assert use_xla(name, part, "false") is use_xla(name, part, False) is False
+    with pytest.raises(ValueError, match="jit setting must be one of auto, true, false"):
+        use_xla("gs", "training", "yes")
+    with pytest.raises(KeyError, match="unknown part"):
+        use_xla("gs", "sampling")

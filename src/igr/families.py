@@ -5,7 +5,8 @@ offset that keeps its random numbers independent of which other families run, th
 stage file it reads and the family whose prior parameters that file holds (IGR-Planar reads
 ``igr_planar_K{K}.json``, which holds IGR-I's prior, spec 1.4; truncated IGR-SB reads IGR-SB's
 file at K_max), how its prior file stores its parameters, whether its argmax law is exact,
-and which stages accept it. Python code, the rules (wildcard constraints) and the config
+which stages accept it, and where XLA compilation was measured to make its VAE steps faster
+(:func:`use_xla`, the table behind ``jit_compile: auto``). Python code, the rules (wildcard constraints) and the config
 schema (enums, checked by tests/test_families.py) take their lists from here. Adding a
 family means one record here plus its distribution class. Nothing here imports TensorFlow.
 """
@@ -26,6 +27,8 @@ class Family:
     ``K`` (GS logits) or ``K - 1`` (the Gaussian loc and scale of the IGR families).
     ``prior_file`` is the family whose priors-stage file it reads, ``prior_family`` the
     family whose parameters that file holds. ``truncated``: its K is the truncation's K_max.
+    ``xla``: the parts of the VAE stage (:data:`XLA_PARTS`) whose compiled step is faster
+    with XLA than in graph mode, measured by ``benchmarks/bench_vae.py`` (README table).
     """
 
     name: str
@@ -39,6 +42,7 @@ class Family:
     stages: tuple[str, ...]
     truncated: bool = False
     planar: bool = False
+    xla: frozenset[str] = frozenset()
 
     def prior_length(self, num_categories: int) -> int:
         """Length of each prior parameter array for K categories."""
@@ -62,6 +66,26 @@ FAMILIES: dict[str, Family] = {
                False, ("temperatures", "vae"), truncated=True),
     )
 }
+
+
+#: Compiled steps of the VAE stage: the training step and the discrete-bound evaluation.
+XLA_PARTS = ("training", "evaluation")
+#: Values of ``jit_compile`` (config) and ``--jit`` (command line).
+JIT_SETTINGS = ("auto", "true", "false")
+
+
+def use_xla(name: str, part: str, setting: str | bool = "auto") -> bool:
+    """Whether ``part`` of family ``name`` compiles with XLA: ``true``/``false`` force it,
+    ``auto`` reads the family's measured :attr:`Family.xla`."""
+    if part not in XLA_PARTS:
+        raise KeyError(f"unknown part {part!r}; known: {', '.join(XLA_PARTS)}")
+    if isinstance(setting, bool):
+        setting = "true" if setting else "false"
+    if setting not in JIT_SETTINGS:
+        raise ValueError(f"jit setting must be one of {', '.join(JIT_SETTINGS)}, got {setting!r}")
+    if setting == "auto":
+        return part in get_family(name).xla
+    return setting == "true"
 
 
 def get_family(name: str) -> Family:

@@ -36,11 +36,11 @@ def test_family_specific_training_options():
     assert "--kl-warmup-steps 1000" in pipeline.vae_train_options("igr_i")
     assert "--kl-warmup-steps 0" in Pipeline(with_change("vae.kl_warmup_steps", 0)).vae_train_options("gs")
     assert pipeline.vae_train_options("igr_i").endswith(
-        "--temperature-file results/temperatures/igr_i_K10.json"
+        "--temperature-file results/temperatures/igr_i_K10.json --jit auto"
     )
     assert pipeline.vae_temperature_file("igr_sb_trunc") == ["results/temperatures/igr_sb_trunc_K10.json"]
     given = Pipeline(with_change("vae.temperatures.igr_i", 0.5))
-    assert given.vae_train_options("igr_i").endswith("--temperature 0.5")
+    assert given.vae_train_options("igr_i").endswith("--temperature 0.5 --jit auto")
     assert given.vae_temperature_file("igr_i") == []
 
 
@@ -53,7 +53,10 @@ def test_calibration_reads_the_family_prior_and_keeps_the_truncation():
     assert "--threshold" not in pipeline.calibration_options("gs")
     assert pipeline.sop_temperature_file("igr_i") == ["results/temperatures/igr_i_K2.json"]
     assert "results/temperatures/gs_K2.json" in pipeline.temperature_outputs()
-    assert " --jit" in Pipeline(with_change("vae.jit_compile", True)).vae_train_options("gs")
+    assert pipeline.vae_train_options("gs").endswith(" --jit auto")
+    assert " --jit true" in Pipeline(with_change("vae.jit_compile", True)).vae_train_options("gs")
+    assert Pipeline(with_change("vae.jit_compile", False)).vae_evaluate_options().endswith(
+        " --jit false")
 
 
 def test_grids_and_resources():

@@ -35,7 +35,7 @@ from igr import provenance
 from igr.commands import command_group
 from igr.data.registry import DATASETS
 from igr.errors import InputError
-from igr.families import families_of_stage, get_family
+from igr.families import JIT_SETTINGS, families_of_stage, get_family, use_xla
 from igr.experiments._common import (
     configure_threads,
     non_negative_int,
@@ -126,6 +126,38 @@ def elbo_evaluator(model, batch_size: int, seed: int):
     return evaluate
 
 
+def bound_evaluator(
+    model, num_samples: int, argmax_samples: int, seed: int, batch_size: int, jit: bool
+):
+    """``bounds(images, advance=None) -> float32 [N]``: the importance-sampled discrete
+    bound of every image (:meth:`igr.models.vae.DiscreteVAE.discrete_bound`, S =
+    ``num_samples`` draws batched with the images: one decoder call on [S * B] codes per
+    batch of B = ``batch_size``), batch b seeded ``(seed, 2_000_000 + b)``; the batch step
+    is compiled once (with XLA when ``jit``), ``advance(n)`` is called after each batch."""
+    import tensorflow as tf
+
+    from igr.data.pipeline import evaluation_batches
+
+    @tf.function(reduce_retracing=True, jit_compile=jit)
+    def batch_bound(x, index):
+        return model.discrete_bound(
+            x,
+            num_samples,
+            argmax_samples,
+            tf.stack([tf.constant(seed, tf.int32), 2_000_000 + tf.cast(index, tf.int32)]),
+        )
+
+    def bounds(images, advance=None) -> np.ndarray:
+        values = []
+        for index, x in enumerate(evaluation_batches(images, batch_size=batch_size)):
+            values.append(batch_bound(x, tf.constant(index, tf.int64)).numpy())
+            if advance is not None:
+                advance(len(values[-1]))
+        return np.concatenate(values)
+
+    return bounds
+
+
 def run_fingerprint_settings(
     args: argparse.Namespace, settings: dict[str, Any], prior_sha256: str, data_id: dict
 ) -> dict[str, Any]:
@@ -146,7 +178,7 @@ def run_fingerprint_settings(
         },
         "prior_sha256": prior_sha256,
         "data": data_id,
-        "code": {"jit_compile": bool(args.jit)},
+        "code": {"jit_compile": use_xla(settings["family"], "training", args.jit)},
         "debug_nan_at_step": args.debug_nan_at_step,
     }
 
@@ -236,7 +268,7 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         evaluate=evaluate,
         evaluate_every=args.eval_every,
-        jit_compile=args.jit,
+        jit_compile=use_xla(settings["family"], "training", args.jit),
     )
     try:
         result = trainer.fit()
@@ -256,7 +288,8 @@ def _train(args: argparse.Namespace) -> int:
             "batch_size": args.batch_size,
             "learning_rate": args.learning_rate,
             "kl_warmup_steps": args.kl_warmup_steps,
-            "jit_compile": bool(args.jit),
+            "jit_compile": use_xla(settings["family"], "training", args.jit),
+            "jit_setting": args.jit,
             "resumed_from_epoch": result.resumed_epoch,
         },
         "fingerprint": start.fingerprint,
@@ -317,33 +350,26 @@ def evaluate(args: argparse.Namespace) -> int:
     elbo = elbo_evaluator(model, args.batch_size, seed)(images)
 
     @tf.function(reduce_retracing=True)
-    def batch_bound(x, index):
-        return model.discrete_bound(
-            x,
-            args.num_importance_samples,
-            args.argmax_samples,
-            tf.stack([tf.constant(seed, tf.int32), 2_000_000 + tf.cast(index, tf.int32)]),
-        )
-
-    @tf.function(reduce_retracing=True)
     def batch_diagnostics(x, index):
         batch_seed = tf.stack([tf.constant(seed, tf.int32), 3_000_000 + tf.cast(index, tf.int32)])
         return model.diagnostics(x, batch_seed), model.psi_jacobian_norms(x, batch_seed)
 
-    bounds, diagnostics, norms = [], [], []
+    jit = use_xla(settings["family"], "evaluation", args.jit)
     bound_progress = ProgressLog(
         f"igr vae evaluate: discrete bound (S = {args.num_importance_samples})", len(images)
     )
-    for index, x in enumerate(evaluation_batches(images, batch_size=args.bound_batch_size)):
-        bounds.append(batch_bound(x, tf.constant(index, tf.int64)).numpy())
-        bound_progress.advance(len(bounds[-1]))
+    bounds = bound_evaluator(
+        model, args.num_importance_samples, args.argmax_samples, seed,
+        args.bound_batch_size, jit,
+    )(images, bound_progress.advance)
+    diagnostics, norms = [], []
     diagnostics_progress = ProgressLog("igr vae evaluate: diagnostics", len(images))
     for index, x in enumerate(evaluation_batches(images, batch_size=args.batch_size)):
         values, n = batch_diagnostics(x, tf.constant(index, tf.int64))
         diagnostics.append({key: value.numpy() for key, value in values.items()})
         norms.append(n.numpy())
         diagnostics_progress.advance(len(norms[-1]))
-    bounds_all = np.concatenate(bounds).astype(np.float64)
+    bounds_all = bounds.astype(np.float64)
     distances_all = np.concatenate([d["vertex_distance"].ravel() for d in diagnostics])
     distances_all = distances_all.astype(np.float64)
     gaps = np.concatenate([d["relaxation_gap"] for d in diagnostics]).astype(np.float64)
@@ -364,6 +390,7 @@ def evaluate(args: argparse.Namespace) -> int:
         "discrete_bound": float(np.mean(bounds_all)),
         "discrete_bound_sd": float(np.std(bounds_all)),
         "num_importance_samples": args.num_importance_samples,
+        "bound_jit_compile": jit,
         "discrete_bound_q": "exact"
         if exact
         else f"monte_carlo ({args.argmax_samples} draws pooled with the S draws)",
@@ -426,7 +453,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--eval-every", type=positive_int, default=1)
     t.add_argument("--eval-examples", type=int, default=0, help="test examples per epoch (0: all)")
     t.add_argument("--eval-batch-size", type=positive_int, default=500)
-    t.add_argument("--jit", action="store_true", help="compile the step with XLA")
+    t.add_argument(
+        "--jit", choices=JIT_SETTINGS, default="auto",
+        help="XLA for the training step: auto = where measured faster (igr.families)",
+    )
     t.add_argument("--threads", type=int, default=None)
     t.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)
     t.add_argument("--run-dir", required=True, type=Path)
@@ -447,6 +477,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--eval-examples", type=int, default=0, help="test examples (0: all)")
     e.add_argument("--batch-size", type=positive_int, default=500)
     e.add_argument("--bound-batch-size", type=positive_int, default=50)
+    e.add_argument(
+        "--jit", choices=JIT_SETTINGS, default="auto",
+        help="XLA for the bound: auto = where measured faster (igr.families)",
+    )
     e.add_argument("--distance-subsample", type=positive_int, default=2000)
     e.add_argument("--threads", type=int, default=None)
     e.add_argument("--output", required=True, type=Path)

@@ -278,10 +278,18 @@ class Pipeline:
         if record.truncated:
             settings["threshold"] = section["truncation"]["threshold"]
             settings["quantile"] = section["truncation"]["quantile"]
-        return cli_options(settings) + (" --jit" if section["jit_compile"] else "")
+        return cli_options(settings) + f" --jit {self.vae_jit_setting()}"
+
+    def vae_jit_setting(self) -> str:
+        """``vae.jit_compile`` as the ``--jit`` value: auto (the per-family table of
+        :func:`igr.families.use_xla`), true or false."""
+        value = self.config["vae"]["jit_compile"]
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
 
     def vae_evaluate_options(self) -> str:
-        return cli_options(self.config["vae"]["evaluation"])
+        return cli_options(self.config["vae"]["evaluation"]) + f" --jit {self.vae_jit_setting()}"
 
     # ------------------------------------------------------------------ sop
 
