@@ -110,6 +110,26 @@ def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted_run(
     assert record["run_start"]["action"] == "resumed"
 
 
+def test_resume_is_bit_identical_in_graph_mode_too(prior_files, tmp_path, reference):
+    """The reference runs with ``--jit auto`` (XLA for IGR-I, igr.families); ``--jit false``
+    forces graph mode, which resumes bit-identically as well (and differs from XLA)."""
+    assert reference[0]["training"]["jit_compile"] is True
+    assert reference[0]["training"]["jit_setting"] == "auto"
+    graph_reference = tmp_path / "graph_reference"
+    graph_reference.mkdir()
+    uninterrupted = _run(_command(prior_files, graph_reference, "--jit", "false"))
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    graph = _final(graph_reference)
+    assert graph[0]["training"]["jit_compile"] is False
+    killed = _signal_at(_command(prior_files, tmp_path, "--jit", "false"), tmp_path,
+                        f"step:{MID_EPOCH_STEP}", signal.SIGKILL)
+    assert killed.returncode == -signal.SIGKILL
+    rerun = _run(_command(prior_files, tmp_path, "--jit", "false"))
+    assert rerun.returncode == 0, rerun.stderr
+    assert "run folder: resuming (same settings" in rerun.stderr
+    _assert_identical(tmp_path, graph)
+
+
 @pytest.mark.parametrize(
     ("pause_at", "checkpoint_step"),
     [
