@@ -30,6 +30,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "igr.reporting.sop",
     "igr.experiments.vae",
     "igr.reporting.vae",
+    "igr.experiments.gradient_study",
     "igr.reporting.pages",
 )
 
