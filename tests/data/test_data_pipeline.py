@@ -8,7 +8,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from igr.data.pipeline import InputPipeline, evaluation_batches  # noqa: E402
+from igr.data.pipeline import InputPipeline, evaluation_batches, evaluation_slices  # noqa: E402
 
 NUM_EXAMPLES = 1_050
 BATCH = 100
@@ -92,5 +92,9 @@ def test_images_only_uint8_scaling_and_evaluation_order():
     assert 0.0 <= float(tf.reduce_min(batch)) and float(tf.reduce_max(batch)) <= 1.0
     ordered = np.concatenate([b.numpy() for b in evaluation_batches(pixels, batch_size=100)])
     np.testing.assert_allclose(ordered, pixels / 255.0, rtol=1e-6)
+    slices = [b.numpy() for b in evaluation_slices(pixels, batch_size=100)]
+    assert [len(b) for b in slices] == [100, 100, 30]
+    assert all(b.dtype == np.float32 for b in slices)
+    np.testing.assert_array_equal(np.concatenate(slices), ordered)
     with pytest.raises(ValueError, match="with_labels=True needs labels"):
         InputPipeline(pixels, None, batch_size=10, seed=0, with_labels=True)

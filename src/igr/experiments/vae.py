@@ -110,7 +110,7 @@ def elbo_evaluator(model, batch_size: int, seed: int):
     ``(seed, 1_000_000 + b)``), compiled once so that per-epoch calls do not retrace."""
     import tensorflow as tf
 
-    from igr.data.pipeline import evaluation_batches
+    from igr.data.pipeline import evaluation_slices
 
     @tf.function(reduce_retracing=True)
     def batch_elbo(x, index):
@@ -119,7 +119,7 @@ def elbo_evaluator(model, batch_size: int, seed: int):
 
     def evaluate(images) -> float:
         total = 0.0
-        for index, x in enumerate(evaluation_batches(images, batch_size=batch_size)):
+        for index, x in enumerate(evaluation_slices(images, batch_size=batch_size)):
             total += float(batch_elbo(x, tf.constant(index, tf.int64)))
         return total / len(images)
 
@@ -136,7 +136,7 @@ def bound_evaluator(
     is compiled once (with XLA when ``jit``), ``advance(n)`` is called after each batch."""
     import tensorflow as tf
 
-    from igr.data.pipeline import evaluation_batches
+    from igr.data.pipeline import evaluation_slices
 
     @tf.function(reduce_retracing=True, jit_compile=jit)
     def batch_bound(x, index):
@@ -148,8 +148,8 @@ def bound_evaluator(
         )
 
     def bounds(images, advance=None) -> np.ndarray:
-        values = []
-        for index, x in enumerate(evaluation_batches(images, batch_size=batch_size)):
+        values = []  # plain slices: no tf.data iterator teardown stall (evaluation_slices)
+        for index, x in enumerate(evaluation_slices(images, batch_size=batch_size)):
             values.append(batch_bound(x, tf.constant(index, tf.int64)).numpy())
             if advance is not None:
                 advance(len(values[-1]))
@@ -334,7 +334,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
     import tensorflow as tf
 
-    from igr.data.pipeline import evaluation_batches
+    from igr.data.pipeline import evaluation_slices
     from igr.models.vae import VANISHED_GRADIENT_THRESHOLD
     from igr.training.progress import ProgressLog
 
@@ -364,7 +364,7 @@ def evaluate(args: argparse.Namespace) -> int:
     )(images, bound_progress.advance)
     diagnostics, norms = [], []
     diagnostics_progress = ProgressLog("igr vae evaluate: diagnostics", len(images))
-    for index, x in enumerate(evaluation_batches(images, batch_size=args.batch_size)):
+    for index, x in enumerate(evaluation_slices(images, batch_size=args.batch_size)):
         values, n = batch_diagnostics(x, tf.constant(index, tf.int64))
         diagnostics.append({key: value.numpy() for key, value in values.items()})
         norms.append(n.numpy())
