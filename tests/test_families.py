@@ -68,8 +68,43 @@ def test_family_facts():
     assert get_family("igr_planar").prior_family == "igr_i"  # spec 1.4
     assert get_family("igr_planar").prior_file == "igr_planar"
     assert get_family("igr_sb_trunc").prior_file == "igr_sb" and get_family("igr_sb_trunc").truncated
-    assert [n for n, f in FAMILIES.items() if f.exact_argmax] == ["gs", "igr_i"]
+    assert [n for n, f in FAMILIES.items() if f.exact_argmax] == ["gs", "igr_i", "st_gs", "reinmax"]
     assert get_family("gs").prior_length(10) == 10 and get_family("igr_sb").prior_length(10) == 9
+    assert [n for n, f in FAMILIES.items() if f.igr] == [
+        "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc"
+    ]
+
+
+def test_baselines_read_the_gs_prior_and_use_the_categorical_kl():
+    """ST-GS and ReinMax (issue 17): GS's prior file and relaxation (so a calibrated tau is
+    GS's), one-hot forward values, the exact categorical KL; not in the priors stage."""
+    from igr.families import FORWARDS, KLS
+
+    for name, forward in (("st_gs", "st_gs"), ("reinmax", "reinmax")):
+        family = get_family(name)
+        assert (family.prior_file, family.prior_family, family.prior_parameters) == (
+            "gs", "gs", ("logits",)
+        )
+        assert family.forward == forward and family.kl == "categorical" and family.exact_argmax
+        assert set(family.stages) == {"temperatures", "vae"} and not family.xla
+        assert forward in FORWARDS
+    assert {f.kl for n, f in FAMILIES.items() if n not in ("st_gs", "reinmax")} == {"relaxed"}
+    assert set(KLS) == {"relaxed", "categorical"}
+    assert get_family("st_gs").label == "ST-GS" and get_family("reinmax").label == "ReinMax"
+    assert len({f.colour for f in FAMILIES.values()}) == len(FAMILIES)
+    assert (get_family("st_gs").seed_offset, get_family("reinmax").seed_offset) == (5, 6)
+
+
+def test_a_record_that_mixes_a_one_hot_forward_with_a_relaxed_kl_is_refused():
+    from igr.families import Family
+
+    with pytest.raises(ValueError, match="no relaxed density"):
+        Family("x", "X", None, 9, "gs", "gs", ("logits",), True, ("vae",), forward="st_gs")
+    with pytest.raises(ValueError, match="needs logits"):
+        Family("x", "X", None, 9, "igr_i", "igr_i", ("loc", "scale"), True, ("vae",),
+               kl="categorical")
+    with pytest.raises(ValueError, match="forward 'hard'"):
+        Family("x", "X", None, 9, "gs", "gs", ("logits",), True, ("vae",), forward="hard")
 
 
 def test_tf_free_modules_import_neither_tensorflow_nor_snakemake():

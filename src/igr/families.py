@@ -5,9 +5,13 @@ offset that keeps its random numbers independent of which other families run, th
 stage file it reads and the family whose prior parameters that file holds (IGR-Planar reads
 ``igr_planar_K{K}.json``, which holds IGR-I's prior, spec 1.4; truncated IGR-SB reads IGR-SB's
 file at K_max), how its prior file stores its parameters, whether its argmax law is exact,
-which stages accept it, and where XLA compilation was measured to make its VAE steps faster
-(:func:`use_xla`, the table behind ``jit_compile: auto``). Python code, the rules (wildcard constraints) and the config
-schema (enums, checked by tests/test_families.py) take their lists from here. Adding a
+which stages accept it, where XLA compilation was measured to make its VAE steps faster
+(:func:`use_xla`, the table behind ``jit_compile: auto``), and, for the VAE, how the latent
+forms the value the decoder reads and which KL the objective uses (:data:`FORWARDS`,
+:data:`KLS`; the baselines ST-GS and ReinMax read GS's prior file and relaxation, but feed
+one-hot codes forward and use the categorical KL). Python code, the rules (wildcard
+constraints) and the config schema (enums, checked by tests/test_families.py) take their
+lists from here. Adding a
 family means one record here plus its distribution class. Nothing here imports TensorFlow.
 """
 
@@ -29,6 +33,12 @@ class Family:
     family whose parameters that file holds. ``truncated``: its K is the truncation's K_max.
     ``xla``: the parts of the VAE stage (:data:`XLA_PARTS`) whose compiled step is faster
     with XLA than in graph mode, measured by ``benchmarks/bench_vae.py`` (README table).
+    ``forward``: how the VAE latent forms the value the decoder reads from q, a key of
+    :data:`FORWARDS` (``relaxed``: the reparameterised relaxed sample psi; ``st_gs`` and
+    ``reinmax``: an exactly one-hot code with a straight-through gradient).
+    ``kl``: the KL of the VAE objective, a key of :data:`KLS` (``relaxed``: between the
+    relaxed laws of q and the learned prior; ``categorical``: exact, between the categorical
+    laws ``Cat(softmax(logits))`` of q and of the prior file's logits, uniform).
     """
 
     name: str
@@ -43,6 +53,26 @@ class Family:
     truncated: bool = False
     planar: bool = False
     xla: frozenset[str] = frozenset()
+    forward: str = "relaxed"
+    kl: str = "relaxed"
+
+    def __post_init__(self):
+        if self.forward not in FORWARDS:
+            raise ValueError(
+                f"{self.name}: forward {self.forward!r} is not one of {tuple(FORWARDS)}"
+            )
+        if self.kl not in KLS:
+            raise ValueError(f"{self.name}: kl {self.kl!r} is not one of {tuple(KLS)}")
+        if self.kl == "categorical" and self.prior_parameters != ("logits",):
+            raise ValueError(f"{self.name}: the categorical KL needs logits")
+        if self.forward != "relaxed" and self.kl != "categorical":
+            raise ValueError(f"{self.name}: a one-hot forward value has no relaxed density")
+
+    @property
+    def igr(self) -> bool:
+        """An IGR family: a Gaussian pushed through an invertible map onto the simplex (its
+        prior parameters are ``loc`` and ``scale``); the side of the claim "IGR beats GS"."""
+        return self.prior_parameters == _GAUSSIAN
 
     def prior_length(self, num_categories: int) -> int:
         """Length of each prior parameter array for K categories."""
@@ -50,6 +80,37 @@ class Family:
 
 
 _GAUSSIAN = ("loc", "scale")
+
+#: How the VAE latent forms the value the decoder reads (:attr:`Family.forward`), in words.
+FORWARDS: dict[str, str] = {
+    "relaxed": "the relaxed sample psi ~ q (reparameterised)",
+    "st_gs": (
+        "one_hot(argmax psi), psi ~ GS(logits, tau); gradient through psi "
+        "(straight-through Gumbel-Softmax, Jang et al. 2017)"
+    ),
+    "reinmax": (
+        "D ~ Cat(softmax(logits)), exact; gradient (2 J(pi1) - J(pi0) / 2)^T g, "
+        "pi0 = softmax(logits), pi1 = (D + softmax(logits / tau)) / 2 "
+        "(ReinMax, Liu et al. 2023, Algorithm 2)"
+    ),
+}
+
+#: The KL of the VAE objective (:attr:`Family.kl`), in words (tables and records).
+KLS: dict[str, str] = {
+    "relaxed": "relaxed KL to the learned uniform prior (closed form or one-draw Monte Carlo)",
+    "categorical": "categorical KL to the uniform prior (exact)",
+}
+
+#: Largest spread of the prior logits of a family with the categorical KL: the discrete
+#: bound's p(b) is uniform, K^-V, so the prior that KL is taken to must be uniform too.
+UNIFORM_PRIOR_TOLERANCE = 1e-6
+
+
+def logits_spread(logits) -> float:
+    """``max_k l_k - min_k l_k`` of a prior file's logits (a list, or one list per variable);
+    0 exactly when every row is uniform."""
+    rows = logits if logits and isinstance(logits[0], (list, tuple)) else [logits]
+    return max(float(max(row)) - float(min(row)) for row in rows)
 
 #: Measured by ``benchmarks/bench_vae.py`` (2026-12-03, 2-core AMD EPYC, TF 2.21, MNIST
 #: nonlinear, batch 100; 10 interleaved rounds of 40 steps; README "Benchmarks"): the XLA
@@ -73,6 +134,12 @@ FAMILIES: dict[str, Family] = {
                ("priors", "temperatures", "vae", "sop"), xla=_XLA_TRAINING),
         Family("igr_sb_trunc", "IGR-SB (truncated)", "#8172b3", 4, "igr_sb", "igr_sb", _GAUSSIAN,
                False, ("temperatures", "vae"), truncated=True, xla=_XLA_TRAINING),
+        # Baselines (issue 17): GS's relaxation and prior file (so `calibrated` gives GS's
+        # tau*), one-hot forward values, the exact categorical KL; q(b|x) = softmax(logits).
+        Family("st_gs", "ST-GS", "#937860", 5, "gs", "gs", ("logits",), True,
+               ("temperatures", "vae"), forward="st_gs", kl="categorical"),
+        Family("reinmax", "ReinMax", "#da8bc3", 6, "gs", "gs", ("logits",), True,
+               ("temperatures", "vae"), forward="reinmax", kl="categorical"),
     )
 }
 

@@ -24,6 +24,8 @@ EXPECTED_CLASS = {
     "igr_planar": IGRPlanar,
     "igr_sb": IGRSB,
     "igr_sb_trunc": TruncatedIGRSB,
+    "st_gs": GumbelSoftmax,  # the baselines' relaxation is GS's (their VAE forward is one-hot)
+    "reinmax": GumbelSoftmax,
 }
 PRIOR_CLASS = {**EXPECTED_CLASS, "igr_planar": IGRI}  # IGR-Planar's prior is IGR-I (spec 1.4)
 
@@ -34,7 +36,7 @@ def prior_records():
                      learning_rate=0.05, eval_samples=50, seed=1)
     return {"gs": learn_prior("gs", K), "igr_i": learn_prior("igr_i", K, scale=1.0),
             "igr_planar": learn_prior("igr_planar", K, scale=1.0), "igr_sb": sb,
-            "igr_sb_trunc": sb}
+            "igr_sb_trunc": sb, "st_gs": learn_prior("gs", K), "reinmax": learn_prior("gs", K)}
 
 
 def _outputs(family, seed=0):
@@ -51,7 +53,7 @@ def test_posterior_and_prior_of_every_family(family, prior_records):
     assert q.batch_shape == [B, V] and p.batch_shape == [V]
     assert q.event_shape == [K] and p.event_shape == [K]
     outputs = _outputs(family).numpy()
-    if family == "gs":
+    if family in ("gs", "st_gs", "reinmax"):
         np.testing.assert_allclose(q.logits, outputs)
         np.testing.assert_allclose(p.logits, np.zeros((V, K)))
     else:

@@ -119,7 +119,14 @@ def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):
         for f in ("gs", "igr_sb_trunc")
         for s in seeds
     }
-    assert {job for job in jobs if job.startswith("train_vae[")} == main_grid | celeba
+    baselines = {
+        f"train_vae[dataset={d}, architecture={a}, family={f}, seed={s}]"
+        for d in ("mnist", "fashion-mnist", "omniglot")
+        for a in ("linear", "nonlinear")
+        for f in ("st_gs", "reinmax")
+        for s in seeds
+    }
+    assert {job for job in jobs if job.startswith("train_vae[")} == main_grid | celeba | baselines
 
 
 @pytest.mark.parametrize(

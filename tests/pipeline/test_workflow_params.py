@@ -66,7 +66,7 @@ def test_grids_and_resources():
     validate(config, str(REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"))
     pipeline = Pipeline(config)
     runs = pipeline.vae_grid()
-    assert len(runs) == 3 * 2 * 4 * 5 + 2 * 5  # main grid + CelebA extra grid
+    assert len(runs) == 3 * 2 * 4 * 5 + 2 * 5 + 3 * 2 * 2 * 5  # main + CelebA + baselines
     assert len({tuple(r.values()) for r in runs}) == len(runs)
     assert pipeline.rule_resources("train_vae")["slurm_extra"] == "--requeue"
     assert pipeline.rule_resources("train_vae")["gpu"] == 1

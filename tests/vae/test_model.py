@@ -60,7 +60,10 @@ def _toy_model(family, prior_files):
     # K = 3 priors: GS zero logits; IGR-I with mu0 from the closed form.
     from igr.experiments.priors import learn_prior
 
-    prior = learn_prior(family, 3, **({"scale": 1.0} if family == "igr_i" else {}))
+    from igr.families import get_family
+
+    prior_family = get_family(family).prior_family  # ST-GS and ReinMax read GS's prior
+    prior = learn_prior(prior_family, 3, **({"scale": 1.0} if prior_family == "igr_i" else {}))
     model = build_model(settings, prior, (2, 2, 1))
     # Make the decoder sharp so that p(x|b) differs a lot between the 9 configurations.
     kernel = model.decoder.mlp.layers[0].kernel
@@ -78,7 +81,7 @@ def _exact_log_likelihood(model, x):
     return np.logaddexp.reduce(log_px_b, axis=0) - 2 * math.log(3)
 
 
-@pytest.mark.parametrize("family", ["gs", "igr_i"])
+@pytest.mark.parametrize("family", ["gs", "igr_i", "st_gs", "reinmax"])
 def test_discrete_bound_is_a_lower_bound(family, prior_files):
     model = _toy_model(family, prior_files)
     x = tf.constant(_images(n=6, shape=(2, 2, 1), seed=2))
@@ -95,14 +98,16 @@ def test_discrete_bound_is_a_lower_bound(family, prior_files):
     np.testing.assert_allclose(large, exact, atol=0.05)
 
 
-@pytest.mark.parametrize("family", ["gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc"])
+@pytest.mark.parametrize(
+    "family", ["gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc", "st_gs", "reinmax"]
+)
 def test_training_decreases_the_loss(family, prior_files, tmp_path):
     """A tiny run per family: mean train loss of the last epoch < that of the first."""
     from igr.data import InputPipeline, load_arrays
 
     data = load_arrays("digits")
     settings = dict(SETTINGS, family=family, architecture="nonlinear")
-    prior_family = "igr_sb" if family == "igr_sb_trunc" else family
+    prior_family = {"igr_sb_trunc": "igr_sb", "st_gs": "gs", "reinmax": "gs"}.get(family, family)
     model = build_model(settings, read_json(prior_files[prior_family]), data.x_train.shape[1:])
     optimizer = tf_keras.optimizers.Adam(1e-3)
     variables = model.trainable_variables

@@ -22,7 +22,13 @@ from igr.distributions.gumbel_softmax import (
 )
 from igr.distributions.igr_gaussian import IGRI, IGRPlanar
 from igr.distributions.igr_stick_breaking import IGRSB, TruncatedIGRSB, TruncatedSample
-from igr.distributions.kl import has_closed_form_kl, monte_carlo_kl, sample_and_kl, training_kl
+from igr.distributions.kl import (
+    categorical_kl,
+    has_closed_form_kl,
+    monte_carlo_kl,
+    sample_and_kl,
+    training_kl,
+)
 from igr.distributions.planar import PlanarFlow
 from igr.distributions.softmax_plus_plus import SoftmaxPlusPlus
 from igr.distributions.stick_breaking import StickBreaking, TemperedSoftmax
@@ -40,6 +46,7 @@ __all__ = [
     "TemperedSoftmax",
     "TruncatedIGRSB",
     "TruncatedSample",
+    "categorical_kl",
     "exp_concrete_log_prob",
     "has_closed_form_kl",
     "igr_i_argmax_probs",

@@ -89,8 +89,12 @@ def categorical_log_prob(logits, one_hot):
 
 
 def with_gradient(value, gradient_path):
-    """``value`` in the forward pass, the gradient of ``gradient_path`` in the backward pass."""
-    return tf.stop_gradient(value) + gradient_path - tf.stop_gradient(gradient_path)
+    """``value`` in the forward pass, the gradient of ``gradient_path`` in the backward pass.
+
+    ``value + (path - stop_gradient(path))``: the bracket is exactly 0 in the forward pass,
+    so the result equals ``value`` bit for bit (a one-hot ``D`` stays exactly one-hot).
+    """
+    return tf.stop_gradient(value) + (gradient_path - tf.stop_gradient(gradient_path))
 
 
 def score_function_surrogate(value, log_prob):

@@ -49,9 +49,14 @@ def exp_concrete_log_prob(log_psi, logits, temperature):
 
 
 def straight_through(psi):
-    """`one_hot(argmax psi)` forward, gradient of `psi` backward."""
+    """`one_hot(argmax psi)` forward, gradient of `psi` backward.
+
+    Written `hard + (psi - stop_gradient(psi))`: the bracket is exactly 0 in the forward
+    pass, so the value is exactly one-hot (`psi + stop_gradient(hard - psi)` is off by a
+    rounding error in some entries).
+    """
     hard = tf.one_hot(tf.argmax(psi, axis=-1), ps.shape(psi)[-1], dtype=psi.dtype)
-    return psi + tf.stop_gradient(hard - psi)
+    return hard + (psi - tf.stop_gradient(psi))
 
 
 class GumbelSoftmax(distribution_lib.AutoCompositeTensorDistribution):

@@ -14,6 +14,9 @@ Monte Carlo otherwise, `E_q[log q - log p]` over `num_samples` reparameterised d
 space where both densities are safe: log psi for Gumbel-Softmax pairs, lambda (the input of
 softmax++) for IGR pairs sharing softmax++ (e.g. IGR-Planar against its IGR-I prior), and the
 simplex itself for anything else.
+
+:func:`categorical_kl` is the exact KL between the categorical (argmax) laws
+``Cat(softmax(logits))`` of two logit tensors, the KL of the straight-through baselines.
 """
 
 from __future__ import annotations
@@ -96,6 +99,19 @@ def sample_and_kl(q, p, seed=None):
         psi, log_ratio = _draw_and_log_ratio(q, p, (), seed)
         return psi, log_ratio, None
     return q.sample(seed=seed), kl, None
+
+
+def categorical_kl(logits_q, logits_p):
+    """Exact ``KL(Cat(softmax(logits_q)) || Cat(softmax(logits_p)))`` [...] over the last axis:
+
+        sum_k q_k (log q_k - log p_k),  q = softmax(logits_q), p = softmax(logits_p),
+
+    in log-softmax form (a ``q_k`` that underflows to 0 contributes 0, never NaN); >= 0, and
+    0 exactly when the two softmaxes agree. The logits broadcast against each other.
+    """
+    log_q = tf.math.log_softmax(logits_q, axis=-1)
+    log_p = tf.math.log_softmax(logits_p, axis=-1)
+    return tf.reduce_sum(tf.math.exp(log_q) * (log_q - log_p), axis=-1)
 
 
 def training_kl(q, p, seed=None, num_samples: int = 1):

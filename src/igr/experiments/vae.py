@@ -11,12 +11,21 @@ resumes from.
 ``igr vae evaluate`` restores the final checkpoint and writes, for the test set:
 ``test_elbo`` (relaxed ELBO, one sample per example), ``discrete_bound`` (the
 importance-sampled bound of :meth:`igr.models.vae.DiscreteVAE.discrete_bound` with S
-samples; exact q for GS/IGR-I, Monte Carlo otherwise, stated in ``discrete_bound_q``),
+samples; exact q for GS, IGR-I, ST-GS and ReinMax, Monte Carlo otherwise, stated in
+``discrete_bound_q``),
 vertex distances of posterior samples (summary and a subsample for the boxplots) and the
 share of examples with vanished gradients (Jacobian norm <= 1e-10).
 
+Both records carry ``objective`` (:func:`objective_record`): the value the decoder reads
+(``forward``) and the KL of the objective (``kl``: ``relaxed`` or ``categorical``), each in
+words. For the baselines ST-GS and ReinMax (one-hot forward values, the exact categorical KL
+to the uniform prior) ``test_elbo`` is the discrete ELBO ``log p(x | b) - sum_v KL_v`` at one
+exact draw ``b ~ Cat(softmax(logits))``, the bound's q is exact, and the relaxation gap and
+vertex distances are 0 by construction.
+
 Training: Adam (tf-keras, beta1 0.9, beta2 0.999, eps 1e-7) on all variables, loss
-``-mean_B [log p(x|psi) - sum_v KL_v]``, one relaxed sample per example, step seed
+``-mean_B [log p(x|psi) - sum_v KL_v]``, one relaxed sample per example (one one-hot
+code with its straight-through gradient for ST-GS and ReinMax), step seed
 ``step_seed(seed, global step)``, batch order from ``(seed, epoch)``, initial weights from
 ``seed``.
 """
@@ -35,7 +44,16 @@ from igr import provenance
 from igr.commands import command_group
 from igr.data.registry import DATASETS
 from igr.errors import InputError
-from igr.families import JIT_SETTINGS, families_of_stage, get_family, use_xla
+from igr.families import (
+    FORWARDS,
+    JIT_SETTINGS,
+    KLS,
+    UNIFORM_PRIOR_TOLERANCE,
+    families_of_stage,
+    get_family,
+    logits_spread,
+    use_xla,
+)
 from igr.experiments._common import (
     configure_threads,
     non_negative_int,
@@ -69,6 +87,28 @@ MODEL_SETTINGS = (
     "quantile",
     "seed",
 )
+
+
+def objective_record(family: str) -> dict[str, str]:
+    """What the objective of ``family``'s VAE is, for the records (module docstring)."""
+    record = get_family(family)
+    one_hot = record.forward != "relaxed"
+    return {
+        "forward": record.forward,
+        "forward_description": FORWARDS[record.forward],
+        "kl": record.kl,
+        "kl_description": KLS[record.kl],
+        "test_elbo": (
+            "discrete ELBO log p(x|b) - sum_v KL_v at one exact one-hot b ~ Cat(softmax(logits))"
+            if one_hot
+            else "relaxed ELBO log p(x|psi) - sum_v KL_v at one relaxed draw psi ~ q"
+        ),
+        "relaxation_gap": (
+            "0 by construction: the decoder reads one-hot codes"
+            if one_hot
+            else "log p(x|psi) - log p(x|one_hot(argmax psi)) on the same draws"
+        ),
+    }
 
 
 def default_likelihood(dataset: str) -> str:
@@ -191,7 +231,22 @@ def _check_train_inputs(args: argparse.Namespace) -> dict[str, Any]:
     args.temperature, args.temperature_source = resolve_temperature(
         args, args.family, args.num_categories
     )
-    return read_prior_file(args.prior, args.family, args.num_categories, args.num_variables)
+    prior = read_prior_file(args.prior, args.family, args.num_categories, args.num_variables)
+    check_uniform_prior(prior, args.family, f"--prior {args.prior}")
+    return prior
+
+
+def check_uniform_prior(prior: dict[str, Any], family: str, where: str) -> None:
+    """A family with the categorical KL takes it to the uniform prior (the discrete bound's
+    p(b) = K^-V): its prior file's logits must be equal (GS's learned prior is)."""
+    if get_family(family).kl != "categorical":
+        return
+    spread = logits_spread(prior["logits"])
+    if spread > UNIFORM_PRIOR_TOLERANCE:
+        raise InputError(
+            f"{where}: {family} takes the categorical KL to a uniform prior, but the file's "
+            f"logits differ by {spread:.3g}"
+        )
 
 
 def train(args: argparse.Namespace) -> int:
@@ -296,6 +351,7 @@ def _train(args: argparse.Namespace) -> int:
         "fingerprint_settings": fingerprint_settings,
         "run_start": start.as_record(),
         "temperature_source": args.temperature_source,
+        "objective": objective_record(settings["family"]),
         "prior_file": str(args.prior),
         "prior_sha256": prior_sha256,
         "run_dir": str(args.run_dir),
@@ -315,22 +371,48 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate(args: argparse.Namespace) -> int:
-    from igr.training.run_folder import check_run_matches, check_same_data, sha256_of_file
+def check_trained_run(train_record: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(record, prior)`` of a finished run, checked without TensorFlow: the run folder
+    still holds the recorded run and the prior file is the one it trained with."""
+    from igr.training.run_folder import check_run_matches, sha256_of_file
 
-    check_output_path(args.output, "--output")
-    record = read_train_record(args.train_record)
-    check_run_matches(record["run_dir"], record["fingerprint"], str(args.train_record))
+    record = read_train_record(train_record)
+    check_run_matches(record["run_dir"], record["fingerprint"], str(train_record))
     settings = record["settings"]
     prior_path = Path(record["prior_file"])
     if not prior_path.is_file() or sha256_of_file(prior_path) != record["prior_sha256"]:
         raise InputError(
-            f"{args.train_record}: its prior file {prior_path} is missing or changed since "
+            f"{train_record}: its prior file {prior_path} is missing or changed since "
             "training; retrain"
         )
     prior = read_prior_file(
         prior_path, settings["family"], settings["num_categories"], settings["num_variables"]
     )
+    return record, prior
+
+
+def restore_trained_model(train_record: Path, data_dir: str | None, checked=None):
+    """``(record, model, data)``: the model of a finished run at its final checkpoint, with
+    the data it trained on (checked to be the same); ``checked`` is the result of
+    :func:`check_trained_run` when the caller already has it."""
+    import tensorflow as tf
+
+    from igr.training.run_folder import check_same_data
+
+    record, prior = checked if checked is not None else check_trained_run(train_record)
+    settings = record["settings"]
+    data = load_data(settings["dataset"], data_dir)
+    check_same_data(
+        str(train_record), record["fingerprint_settings"]["data"], settings["dataset"], data
+    )
+    model = build_model(settings, prior, data.x_train.shape[1:])
+    tf.train.Checkpoint(model=model).restore(record["checkpoint"]).expect_partial()
+    return record, model, data
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    check_output_path(args.output, "--output")
+    checked = check_trained_run(args.train_record)
 
     import tensorflow as tf
 
@@ -339,12 +421,8 @@ def evaluate(args: argparse.Namespace) -> int:
     from igr.training.progress import ProgressLog
 
     configure_threads(args.threads)
-    data = load_data(settings["dataset"], args.data_dir)
-    check_same_data(
-        str(args.train_record), record["fingerprint_settings"]["data"], settings["dataset"], data
-    )
-    model = build_model(settings, prior, data.x_train.shape[1:])
-    tf.train.Checkpoint(model=model).restore(record["checkpoint"]).expect_partial()
+    record, model, data = restore_trained_model(args.train_record, args.data_dir, checked)
+    settings = record["settings"]
     images = data.x_test[: args.eval_examples] if args.eval_examples else data.x_test
     seed = settings["seed"]
     elbo = elbo_evaluator(model, args.batch_size, seed)(images)
@@ -385,6 +463,7 @@ def evaluate(args: argparse.Namespace) -> int:
         "settings": settings,
         "temperature_source": record.get("temperature_source", {"kind": "given"}),
         "fingerprint": record["fingerprint"],
+        "objective": objective_record(settings["family"]),
         "test_examples": len(images),
         "test_elbo": elbo,
         "discrete_bound": float(np.mean(bounds_all)),
@@ -411,7 +490,7 @@ def evaluate(args: argparse.Namespace) -> int:
     print(
         f"{settings['dataset']} {settings['architecture']} {settings['family']} seed {seed}: "
         f"test ELBO {elbo:.3f}, discrete bound {result['discrete_bound']:.3f}, "
-        f"vanished {result['vanished_gradient_share']:.3f}"
+        f"vanished {result['vanished_gradient_share']:.3f} ({get_family(settings['family']).kl} KL)"
     )
     return 0
 

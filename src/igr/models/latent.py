@@ -8,12 +8,15 @@ The encoder's output for one example is split into V rows of per-variable parame
   ``b`` [V, L] that are global per discrete variable (not amortised), trained with the nets
   (:class:`igr.models.relaxed.PlanarFlowParameters`);
 - truncated IGR-SB: ``TruncatedIGRSB`` with cap K_max = K (loc, scale [V, K-1]); each batch
-  picks its number of categories m (spec 1.6) and its psi has zeros after m.
+  picks its number of categories m (spec 1.6) and its psi has zeros after m;
+- ST-GS and ReinMax (baselines, issue 17): logits [V, K] -> ``GumbelSoftmax`` as GS, read
+  through a one-hot forward value (below).
 
 The prior of variable v is the family's learned uniform prior (spec 2), read from the priors
-stage's JSON file (``results/priors/{family}_K{K}.json``; IGR-Planar's prior is IGR-I's and
-truncated IGR-SB reads ``igr_sb_K{K_max}.json``), broadcast over the V variables, with the
-posterior's temperature (the closed-form KLs need one map).
+stage's JSON file (``results/priors/{family}_K{K}.json``; IGR-Planar's prior is IGR-I's,
+truncated IGR-SB reads ``igr_sb_K{K_max}.json`` and ST-GS and ReinMax read GS's
+``gs_K{K}.json``), broadcast over the V variables, with the posterior's temperature (the
+closed-form KLs need one map).
 
 :meth:`Latent.sample_and_kl` returns one relaxed sample psi [B, V, K] and the KL per example
 and variable [B, V]:
@@ -23,9 +26,26 @@ and variable [B, V]:
 - IGR-I, IGR-SB: closed-form Gaussian KL (spec 1.3, 1.5);
 - IGR-Planar: Monte Carlo on the same draw in lambda space (the input of softmax++),
   ``log q(lambda) - log p(lambda)`` (spec 1.4);
-- truncated IGR-SB: closed-form Gaussian KL over the m - 1 sticks in use.
+- truncated IGR-SB: closed-form Gaussian KL over the m - 1 sticks in use;
+- ST-GS (``forward = "st_gs"``): ``psi ~ GS(logits, tau)``, value ``one_hot(argmax psi)``
+  exactly, gradient ``d psi / d logits`` (:func:`igr.distributions.straight_through`);
+- ReinMax (``forward = "reinmax"``): ``D ~ Cat(softmax(logits))`` exactly (Gumbel-max,
+  :func:`igr.distributions.estimators.categorical_sample`), value D, gradient
+  ``(2 J(pi1) - J(pi0) / 2)^T g`` for the upstream gradient g, ``J(p) = diag(p) - p p^T``,
+  ``pi0 = softmax(logits)``, ``pi1 = (D + softmax(logits / tau)) / 2``
+  (:func:`igr.distributions.estimators.reinmax_one_hot`, Liu et al. 2023, Algorithm 2);
+- both baselines (``kl = "categorical"``): the exact categorical KL of their papers,
+  ``KL(Cat(q) || Cat(p)) = sum_k q_k (log q_k - log p_k)``, ``q = softmax(logits)``,
+  ``p = softmax(prior logits)``, uniform (GS's prior file holds equal logits, checked), so
+  ``log p_k = -log K`` (:func:`igr.distributions.categorical_kl`), not Monte Carlo.
 
-The families are built by :mod:`igr.models.relaxed` and the draw and KL come from
+For the baselines the decoder reads exact one-hot codes b with ``b ~ Cat(softmax(logits))``
+(the argmax of a GS draw has that law too), so their "relaxed" ELBO
+``log p(x | b) - sum_v KL_v`` is a one-sample estimate of the discrete ELBO of the very model
+the discrete bound scores, with ``q(b | x) = softmax(logits)`` exactly (:meth:`argmax_probs`);
+the relaxation gap and the vertex distance are 0 by construction.
+
+The relaxed families are built by :mod:`igr.models.relaxed` and their draw and KL come from
 :func:`igr.distributions.sample_and_kl`. The VAE sums this KL over the V variables.
 """
 
@@ -36,8 +56,9 @@ from typing import Any
 
 import tensorflow as tf
 
-from igr.distributions import sample_and_kl
-from igr.families import families_of_stage, get_family
+from igr.distributions import categorical_kl, sample_and_kl, straight_through
+from igr.distributions.estimators import categorical_sample, reinmax_one_hot
+from igr.families import UNIFORM_PRIOR_TOLERANCE, families_of_stage, get_family, logits_spread
 from igr.models import relaxed
 
 LATENT_FAMILIES: tuple[str, ...] = families_of_stage("vae")
@@ -90,6 +111,15 @@ class Latent(tf.Module):
         self._prior = relaxed.prior(
             family, prior, self.num_variables, self.temperature, truncation=self.truncation
         )
+        self.forward = get_family(family).forward
+        self.kl = get_family(family).kl
+        if self.kl == "categorical":
+            spread = logits_spread(prior["logits"])
+            if spread > UNIFORM_PRIOR_TOLERANCE:
+                raise ValueError(
+                    f"{family} takes its categorical KL to a uniform prior, but the prior "
+                    f"file's logits differ by {spread:.3g}"
+                )
 
     @property
     def num_params(self) -> int:
@@ -117,8 +147,17 @@ class Latent(tf.Module):
     # ------------------------------------------------------------------ training
 
     def sample_and_kl(self, q, seed) -> tuple[tf.Tensor, tf.Tensor, dict[str, tf.Tensor]]:
-        """(psi [B, V, K], KL [B, V], extra metrics) from one reparameterised draw."""
-        psi, kl, truncation = sample_and_kl(q, self.prior(), seed)
+        """(psi [B, V, K], KL [B, V], extra metrics) from one draw (module docstring).
+
+        psi is what the decoder reads: the relaxed sample, or for ST-GS and ReinMax an
+        exactly one-hot code whose gradient is the estimator's; KL per example and variable.
+        """
+        if self.forward == "relaxed":
+            psi, kl, truncation = sample_and_kl(q, self.prior(), seed)
+        else:
+            psi, truncation = self._one_hot_sample(q, seed), None
+        if self.kl == "categorical":
+            kl = self._categorical_kl(q)
         extras: dict[str, tf.Tensor] = {}
         if truncation is not None:
             extras = {
@@ -127,11 +166,24 @@ class Latent(tf.Module):
             }
         return psi, kl, extras
 
+    def _one_hot_sample(self, q, seed) -> tf.Tensor:
+        """The one-hot forward value of ST-GS or ReinMax [B, V, K] with its gradient path."""
+        logits = tf.convert_to_tensor(q.logits)
+        if self.forward == "st_gs":
+            return straight_through(q.sample(seed=seed))
+        if self.forward == "reinmax":
+            return reinmax_one_hot(logits, categorical_sample(logits, seed), self.temperature)
+        raise ValueError(f"unknown forward {self.forward!r} of {self.family}")
+
+    def _categorical_kl(self, q) -> tf.Tensor:
+        """``KL(Cat(softmax(logits_q)) || Cat(softmax(logits_p)))`` [B, V], exact."""
+        return categorical_kl(q.logits, self.prior().logits)
+
     # ------------------------------------------------------------------ evaluation
 
     def argmax_probs(self, q, num_samples: int, seed) -> tf.Tensor:
-        """q(b | x) per variable [B, V, K]: exact for GS and IGR-I, else from
-        ``num_samples`` draws (Monte Carlo)."""
+        """q(b | x) per variable [B, V, K]: exact for GS, IGR-I, ST-GS and ReinMax
+        (``softmax(logits)`` for the last three), else from ``num_samples`` draws (Monte Carlo)."""
         if get_family(self.family).exact_argmax:
             return q.argmax_probs()
         counts = tf.one_hot(q.sample_argmax(num_samples, seed=seed), self.num_categories)

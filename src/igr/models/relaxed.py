@@ -8,7 +8,9 @@ Every stage builds a family here, by the name it has in :mod:`igr.families`:
   ``loc``, ``scale`` [..., K_max - 1] and a :class:`Truncation`.
 - :func:`posterior`: from raw outputs [..., V, P] of a network, one row of P numbers per
   discrete variable (``P = num_parameters(family, K)``): GS reads K logits (or K - 1 with
-  ``gs_pivot``, the last logit pinned at 0); the IGR families read ``K - 1`` locs, then
+  ``gs_pivot``, the last logit pinned at 0), and so do ST-GS and ReinMax, whose relaxation
+  and prior are GS's (their one-hot VAE forward value is :class:`igr.models.latent.Latent`'s
+  business); the IGR families read ``K - 1`` locs, then
   ``K - 1`` pre-scales, ``scale = softplus(pre-scale)``.
 - :func:`prior`: the learned uniform prior of a family (its priors-stage record, spec 2),
   broadcast over V variables. The record holds the parameters of the family's

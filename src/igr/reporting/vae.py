@@ -6,11 +6,15 @@ Inputs: the evaluation records (``igr vae evaluate``) and training histories of 
 - main table (CSV, Markdown, LaTeX): per dataset x architecture (rows) and family
   (columns), the discrete log-likelihood bound as ``mean +- sd`` over seeds (sd with
   ddof = 1; 0 for one seed), the best (highest) mean per row marked (bold in LaTeX and
-  Markdown, ``best`` column in the CSV, which is in long form with the test ELBO too);
+  Markdown, ``best`` column in the CSV, which is in long form with the test ELBO too), and
+  the KL each family's objective uses (:data:`igr.families.KLS`: the relaxed KL of GS and
+  the IGR families, the exact categorical KL to the uniform prior of the baselines ST-GS and
+  ReinMax), stated under the Markdown and LaTeX tables and in the CSV's ``kl`` column;
 - diagnostics (CSV, Markdown, figure): per family the temperature and where it came from
-  (calibrated or given), the relaxation gap, the mean KL per variable, the median distance
-  of posterior samples to a vertex, the categories used, and a ``status``: ``ok`` or why
-  the runs are degenerate (:mod:`igr.reporting.verdicts`);
+  (calibrated or given), the KL, the relaxation gap (0 for the one-hot baselines), the mean
+  KL per variable, the median distance of posterior samples to a vertex (0 for the
+  baselines), the categories used, and a ``status``: ``ok`` or why the runs are degenerate
+  (:mod:`igr.reporting.verdicts`);
 - figures: test ELBO against epoch (mean over seeds, shaded min-max), distance of posterior
   samples to the nearest vertex (boxplots per family), vanished-gradient share (bars), the
   diagnostics (bars);
@@ -19,7 +23,8 @@ Inputs: the evaluation records (``igr vae evaluate``) and training histories of 
   over seeds) and the share of steps whose quantile wanted more than K_max - 1 sticks;
 - claims (Markdown): for each dataset x architecture, a verdict of the one vocabulary
   (:mod:`igr.reporting.verdicts`) on the paper's claim "IGR beats GS": the best IGR family
-  whose runs are not degenerate against GS, on the mean discrete bound; supported or
+  (:attr:`igr.families.Family.igr`; the baselines ST-GS and ReinMax take no part) whose runs
+  are not degenerate against GS, on the mean discrete bound; supported or
   contradicted when the difference exceeds the margin with enough seeds, inconclusive
   otherwise, not assessable when GS or every IGR family is degenerate or missing. The
   margin is the larger of the two seed standard deviations and twice the standard error of
@@ -35,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from igr.commands import command_group
-from igr.families import FAMILIES, families_of_stage
+from igr.families import FAMILIES, KLS, families_of_stage
 from igr.reporting.verdicts import (
     NOT_ASSESSABLE,
     ClaimSettings,
@@ -49,6 +54,10 @@ from igr.io import read_json, write_csv_atomic, write_text_atomic
 
 FAMILY_ORDER = families_of_stage("vae")
 LABELS = {name: FAMILIES[name].label for name in FAMILY_ORDER}
+#: The side of the claim "IGR beats GS" against GS (registry order).
+IGR_FAMILIES = tuple(name for name in FAMILY_ORDER if FAMILIES[name].igr)
+#: Families in the table that the claim leaves out (the straight-through baselines).
+BASELINES = tuple(name for name in FAMILY_ORDER if name != "gs" and name not in IGR_FAMILIES)
 
 
 def load_records(paths):
@@ -64,6 +73,7 @@ def load_records(paths):
                 "architecture": s["architecture"],
                 "family": s["family"],
                 "seed": s["seed"],
+                "kl": record.get("objective", {}).get("kl", _registry_kl(s["family"])),
                 "discrete_bound": record["discrete_bound"],
                 "test_elbo": record["test_elbo"],
                 "vanished_gradient_share": record["vanished_gradient_share"],
@@ -84,6 +94,11 @@ def load_records(paths):
     return pd.DataFrame(rows)
 
 
+def _registry_kl(family: str) -> str:
+    """The KL kind of a family (records written before ``objective`` existed)."""
+    return FAMILIES[family].kl if family in FAMILIES else "relaxed"
+
+
 def main_table(records):
     """Long table: one row per dataset x architecture x family, mean/sd over seeds."""
     grouped = records.groupby(["dataset", "architecture", "family"], sort=True)
@@ -102,6 +117,7 @@ def main_table(records):
             lambda v: float(np.sqrt(np.mean(np.square(v)) / len(v))),
         ),
         discrete_bound_q=("discrete_bound_q", "first"),
+        kl=("kl", "first"),
         temperature=("temperature", "mean"),
         temperature_source=("temperature_source", "first"),
         epochs=("epochs", "min"),
@@ -135,11 +151,25 @@ def _cells(table, bold):
     return ["dataset", "architecture"] + [LABELS[f] for f in families], rows
 
 
+def kl_note(table) -> str:
+    """``KL of the objective: ...``: each KL kind (:data:`igr.families.KLS`) with the
+    families of the table that use it; empty for an empty table."""
+    present = [f for f in FAMILY_ORDER if f in set(table["family"])]
+    kinds = dict(zip(table["family"], table["kl"])) if "kl" in table else {}
+    parts = []
+    for kind, words in KLS.items():
+        names = [LABELS[f] for f in present if kinds.get(f, _registry_kl(f)) == kind]
+        if names:
+            parts.append(f"{', '.join(names)}: {words}")
+    return ("KL of the objective: " + "; ".join(parts) + ".") if parts else ""
+
+
 def markdown_table(table) -> str:
     header, rows = _cells(table, lambda t: f"**{t}**")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+    note = kl_note(table)
+    return "\n".join(lines) + "\n" + (f"\n{note}\n" if note else "")
 
 
 def latex_table(table) -> str:
@@ -153,7 +183,11 @@ def latex_table(table) -> str:
     lines += [
         " & ".join(c.replace("+-", "$\\pm$").replace("_", "\\_") for c in r) + " \\\\" for r in rows
     ]
-    lines += ["\\bottomrule", "\\end{tabular}"]
+    lines.append("\\bottomrule")
+    note = kl_note(table).replace("_", "\\_")
+    if note:
+        lines.append(f"\\multicolumn{{{len(header)}}}{{l}}{{\\footnotesize {note}}} \\\\")
+    lines.append("\\end{tabular}")
     return "\n".join(lines) + "\n"
 
 
@@ -176,7 +210,7 @@ def claim_verdict(group, settings: ClaimSettings) -> Verdict:
     g = gs.iloc[0]
     if g["status"] != "ok":
         return Verdict(NOT_ASSESSABLE, f"the GS runs are degenerate ({g['status']})")
-    igr = group[group["family"] != "gs"]
+    igr = group[group["family"].isin(IGR_FAMILIES)]
     if igr.empty:
         return Verdict(NOT_ASSESSABLE, "no IGR family is in this run")
     sound = igr[igr["status"] == "ok"]
@@ -226,20 +260,26 @@ def claims(table, settings: ClaimSettings | None = None) -> str:
         "of the difference of the test-set means. A family whose runs collapsed or whose",
         "relaxation gap is too large is left out of the comparison (table: status).",
     ]
+    baselines = [LABELS[f] for f in BASELINES if f in set(table["family"])]
+    if baselines:
+        lines.append(
+            f"The baselines {', '.join(baselines)} (one-hot codes, categorical KL) are in the "
+            "table but take no part in this claim."
+        )
     return "\n".join(lines) + "\n"
 
 
 def diagnostics_markdown(table, settings: ClaimSettings | None = None) -> str:
     """Per family: temperature and source, relaxed ELBO, bound, and the diagnostics."""
     table = with_status(table, settings or ClaimSettings())
-    header = ["dataset", "architecture", "family", "tau", "tau from", "epochs", "seeds",
+    header = ["dataset", "architecture", "family", "tau", "tau from", "KL", "epochs", "seeds",
               "test ELBO", "discrete bound", "relaxation gap", "KL / variable",
               "median vertex distance", "categories used", "status"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in table.itertuples():
         lines.append("| " + " | ".join([
             r.dataset, r.architecture, LABELS[r.family], f"{r.temperature:.4g}",
-            r.temperature_source, str(r.epochs), str(r.seeds), f"{r.test_elbo_mean:.2f}",
+            r.temperature_source, r.kl, str(r.epochs), str(r.seeds), f"{r.test_elbo_mean:.2f}",
             f"{r.discrete_bound_mean:.2f}", f"{r.relaxation_gap_mean:.2f}",
             f"{r.kl_per_variable_mean:.3g}", f"{r.vertex_distance_median:.3f}",
             f"{r.categories_used_test:.1f}", r.status,
@@ -304,6 +344,10 @@ def elbo_figure(histories, path) -> None:
     from igr.reporting.figures import plt, save_figure
 
     panels = sorted({(h["dataset"], h["architecture"]) for h in histories})
+    baselines = [LABELS[f] for f in BASELINES if f in {h["family"] for h in histories}]
+    ylabel = "test relaxed ELBO"
+    if baselines:  # their decoder reads one-hot codes: the discrete ELBO
+        ylabel = f"test ELBO (relaxed;\none-hot codes for {', '.join(baselines)})"
     figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4), squeeze=False)
     for axis, (dataset, architecture) in zip(axes[0], panels):
         for family in FAMILY_ORDER:
@@ -322,7 +366,7 @@ def elbo_figure(histories, path) -> None:
             axis.fill_between(epochs, values.min(0), values.max(0), alpha=0.2, color=color)
         axis.set_title(f"{dataset}, {architecture}")
         axis.set_xlabel("epoch")
-        axis.set_ylabel("test relaxed ELBO")
+        axis.set_ylabel(ylabel)
         axis.legend(fontsize=8)
     figure.tight_layout()
     save_figure(figure, path)
@@ -395,7 +439,8 @@ def diagnostics_figure(table, path) -> None:
     frame = _by_panel(table)
     panels = (
         ("relaxation_gap_mean", "relaxation gap (nats)\nlog p(x|psi) - log p(x|one-hot)"),
-        ("kl_per_variable_mean", "KL per variable (nats)"),
+        ("kl_per_variable_mean",
+         "KL per variable (nats) of each family's\nobjective (relaxed or categorical)"),
         ("vertex_distance_median", "median distance of\nposterior samples to a vertex"),
     )
     figure, axes = plt.subplots(1, 3, figsize=(13, 3.4))
