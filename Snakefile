@@ -41,6 +41,7 @@ include: "rules/simplex_proximity.smk"
 include: "rules/vae.smk"
 include: "rules/approximations.smk"
 include: "rules/sop.smk"
+include: "rules/gradients.smk"
 include: "rules/report.smk"
 
 

@@ -31,6 +31,8 @@ STAGE_MODULES: tuple[str, ...] = (
     "igr.experiments.vae",
     "igr.reporting.vae",
     "igr.experiments.gradient_study",
+    "igr.experiments.gradient_vae",
+    "igr.reporting.gradients",
     "igr.reporting.pages",
 )
 

@@ -85,3 +85,50 @@ def test_every_option_has_help_and_shows_its_default(igr):
     assert missing == [] and hidden == []
     help_text = toy.format_help()
     assert "toy" in help_text
+
+
+def _calibration(path, family, k, tau):
+    import json
+
+    path.write_text(json.dumps({"family": family, "num_categories": k, "temperature": tau,
+                                "rule": "largest tau ...", "fraction_reached": 0.75}))
+    return str(path)
+
+
+def test_temperature_files_add_calibrated_rows_and_are_recorded(igr, tmp_path):
+    import json
+
+    output = tmp_path / "toy.csv"
+    files = [_calibration(tmp_path / "gs.json", "gs", 3, 0.4),
+             _calibration(tmp_path / "sb.json", "igr_sb", 3, 0.2)]
+    assert igr(["gradients", "toy", "--output", str(output), *TINY,
+                "--temperature-files", *files]) == 0
+    frame = pd.read_csv(output)
+    calibrated = frame[frame.temperature_kind == "calibrated"]
+    assert len(calibrated) == 2 * (4 + 1)
+    assert set(calibrated.temperature) == {0.4, 0.2}
+    record = json.loads(output.with_suffix(".json").read_text())
+    assert [c["file"] for c in record["calibrations"]] == files
+    assert all(len(c["sha256"]) == 64 for c in record["calibrations"])
+
+
+@pytest.mark.parametrize(
+    "family, k, message",
+    [("igr_i", 3, "not in the study"), ("gs", 5, "not in the study")],
+)
+def test_temperature_file_outside_the_study_exits_2(igr, tmp_path, capsys, family, k, message):
+    output = tmp_path / "toy.csv"
+    path = _calibration(tmp_path / "c.json", family, k, 0.4)
+    assert igr(["gradients", "toy", "--output", str(output), *TINY,
+                "--temperature-files", path]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1 and not output.exists()
+
+
+def test_temperature_file_that_is_no_calibration_exits_2(igr, tmp_path, capsys):
+    path = tmp_path / "c.json"
+    path.write_text('{"something": 1}')
+    output = tmp_path / "toy.csv"
+    assert igr(["gradients", "toy", "--output", str(output), *TINY,
+                "--temperature-files", str(path)]) == 2
+    assert "not a record of igr calibrate-temperature" in capsys.readouterr().err

@@ -186,3 +186,55 @@ def test_bad_settings_are_input_errors_naming_the_option(changes, message):
 
     with pytest.raises(InputError, match=message):
         study.ToyStudySettings(**changes).check()
+
+
+def test_calibrated_temperatures_add_rows_that_repeat_a_grid_row_at_the_same_tau():
+    settings = study.ToyStudySettings(
+        num_draws=80, categories=(3,), temperatures=(0.5, 1.0), exact_draws=200,
+        families=("gs", "igr_i"), num_blocks=4, objectives=("linear",),
+        calibrated_temperatures=(("gs", 3, 0.3), ("igr_i", 3, 0.5)),
+    )
+    frame = study.run_toy_study(settings)
+    calibrated = frame[frame.temperature_kind == "calibrated"]
+    assert sorted(calibrated.estimator[calibrated.family == "gs"]) == sorted(
+        ["relaxed", "st_gs", "st", "reinmax"])
+    assert set(calibrated.temperature[calibrated.family == "gs"]) == {0.3}
+    assert list(calibrated.estimator[calibrated.family == "igr_i"]) == ["relaxed"]
+    grid = frame[(frame.temperature_kind == "grid") & (frame.family == "igr_i")
+                 & (frame.temperature == 0.5)].iloc[0]
+    again = calibrated[calibrated.family == "igr_i"].iloc[0]
+    assert grid.variance == again.variance and grid.bias == again.bias
+    assert (frame.temperature_kind[frame.estimator == "reinforce"] == "").all()
+
+
+def test_relative_variance_is_the_variance_over_the_squared_exact_norm(toy):
+    np.testing.assert_allclose(toy.relative_variance, toy.variance / toy.exact_norm**2)
+    assert (toy.relative_variance_se[toy.estimator == "relaxed"] > 0).all()
+
+
+def test_gs_point_has_igr_i_argmax_law():
+    """GS and IGR-I are compared on the same categorical law (module docstring)."""
+    from igr.distributions import igr_i_argmax_probs
+
+    igr_i = study.family_point("igr_i", 10, SEED).parameters
+    logits = study.family_point("gs", 10, SEED).parameters["logits"]
+    law = igr_i_argmax_probs(igr_i["loc"], igr_i["scale"], 0.0).numpy()
+    np.testing.assert_allclose(np.exp(logits) / np.exp(logits).sum(), law, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "calibrated, message",
+    [
+        ((("igr_sb", 3, 0.5),), "not in the study"),
+        ((("gs", 4, 0.5),), "not in the study"),
+        ((("gs", 3, 0.5), ("gs", 3, 0.4)), "given twice"),
+        ((("gs", 3, -1.0),), "not a positive number"),
+    ],
+)
+def test_bad_calibrated_temperatures_are_input_errors(calibrated, message):
+    from igr.errors import InputError
+
+    settings = study.ToyStudySettings(categories=(3,), families=("gs",),
+                                      calibrated_temperatures=calibrated)
+    with pytest.raises(InputError, match=f"--temperature-files: .*{message}"):
+        settings.check()

@@ -89,10 +89,11 @@ def test_empty_config_gets_the_schema_defaults(tmp_path):
     result = snakemake(workdir, "--dry-run")
     assert result.returncode == 0, result.output
     assert planned_jobs(result.output) == expected
-    # 7 priors (K = 10, and K = 2 for the SOP's calibration) + 4 temperatures + 2 proximity
-    # + 2 data (codes for the VAEs, digits for the SOP) + 5 vae + 5 approximations + 5 sop
-    # + report pages + all
-    assert len(expected) == 32
+    # 7 priors (K = 10, and K = 2 for the SOP's calibration) + 6 temperatures (4 families at
+    # K = 10 for the VAEs and the gradient study, 2 at K = 2) + 2 proximity + 2 data (codes
+    # for the VAEs, digits for the SOP) + 5 vae + 5 approximations + 5 sop + 4 gradients
+    # (toy study, one encoder-gradient job per VAE run, summary) + report pages + all
+    assert len(expected) == 38
 
 
 def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):
@@ -127,6 +128,13 @@ def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):
         for s in seeds
     }
     assert {job for job in jobs if job.startswith("train_vae[")} == main_grid | celeba | baselines
+    # the gradient study: the toy at K 10 and 50 with every family's calibration, and one
+    # encoder-gradient job per trained VAE
+    assert {"gradient_study_toy", "summarize_gradients"} <= set(jobs)
+    assert {f"calibrate_temperature[family={f}, K={k}]" for f in families for k in (10, 50)} <= set(
+        jobs)
+    assert sum(job.startswith("vae_encoder_gradients[") for job in jobs) == len(
+        main_grid | celeba | baselines)
 
 
 @pytest.mark.parametrize(

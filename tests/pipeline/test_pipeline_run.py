@@ -97,6 +97,27 @@ def test_simplex_proximity_table(default_run):
         assert rows["median"].iloc[0] < rows["median"].iloc[-1]
 
 
+def test_gradient_study_table_and_claim(default_run):
+    workdir, _ = default_run
+    toy = default_config(workdir)["gradients"]["toy"]
+    table = pd.read_csv(workdir / "results" / "gradients" / "toy.csv")
+    calibrated = table[table["temperature_kind"] == "calibrated"]
+    assert set(calibrated["family"]) == set(toy["families"])
+    for family in toy["families"]:
+        record = read_json(workdir / "results" / "temperatures" / f"{family}_K10.json")
+        taus = set(calibrated.loc[calibrated["family"] == family, "temperature"])
+        assert taus == {record["temperature"]}, family
+    assert (table["num_draws"] == toy["num_draws"]).all()
+    assert sorted(set(table.loc[table["temperature_kind"] == "grid", "temperature"])) == sorted(
+        toy["temperatures"])
+    record = read_json(workdir / "results" / "gradients" / "toy.json")
+    assert len(record["calibrations"]) == len(toy["families"]) and record["rows"] == len(table)
+    claims = read_claims(workdir / "results" / "gradients" / "claims.md", "gradient estimators")
+    assert len(claims) == 6 and all(row["verdict"] in VERDICTS for row in claims)
+    assert all("smoke scale" in row["scale"] for row in claims)
+    assert (workdir / "results" / "gradients" / "toy_bias_variance.png").stat().st_size > 10_000
+
+
 def test_rerun_plans_nothing_and_noop_is_fast(default_run, record_property):
     workdir, _ = default_run
     dry = snakemake(workdir, "--dry-run")
@@ -139,7 +160,10 @@ def _set(config: dict, dotted_key: str, value) -> dict:
         pytest.param(
             "priors.igr_sb.num_steps",
             150,
-            ["all", "learn_prior[family=igr_sb, K=10]", "summarize_priors"],
+            ["all", "learn_prior[family=igr_sb, K=10]", "summarize_priors",
+             # the gradient study runs IGR-SB at its calibrated temperature
+             "calibrate_temperature[family=igr_sb, K=10]", "gradient_study_toy",
+             "summarize_gradients"],
             id="igr-sb-steps",
         ),
         pytest.param(
@@ -154,6 +178,10 @@ def _set(config: dict, dotted_key: str, value) -> dict:
                 # The calibrated temperatures read the IGR-I priors (K = 10 VAE, K = 2 SOP).
                 "calibrate_temperature[family=igr_i, K=10]",
                 "calibrate_temperature[family=igr_i, K=2]",
+                # The gradient study: IGR-I and IGR-Planar at their calibrated temperatures.
+                "calibrate_temperature[family=igr_planar, K=10]",
+                "gradient_study_toy",
+                "summarize_gradients",
                 # VAE stage: the IGR-I run reads the IGR-I prior and its temperature.
                 "train_vae[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
                 "evaluate_vae[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
@@ -165,6 +193,10 @@ def _set(config: dict, dotted_key: str, value) -> dict:
             ],
             id="igr-i-scale",
         ),
+        pytest.param(
+            "gradients.toy.num_draws", 12000,
+            ["all", "gradient_study_toy", "summarize_gradients"], id="gradient-draws"
+        ),
         pytest.param("resources.default.threads", 2, [], id="resources-never-rerun"),
     ],
 )
@@ -175,8 +207,9 @@ def test_changed_parameter_plans_exactly_its_dependents(default_run, tmp_path, k
     assert dry.returncode == 0, dry.output
     if expected is None:  # the calibration: every temperature job and every training after it
         planned = planned_jobs(dry.output)
-        assert sum(job.startswith("calibrate_temperature[") for job in planned) == 4, planned
+        assert sum(job.startswith("calibrate_temperature[") for job in planned) == 6, planned
         assert sum(job.startswith(("train_vae[", "train_sop[")) for job in planned) == 6, planned
+        assert "gradient_study_toy" in planned, planned
         assert not any(job.startswith(("learn_prior[", "approximate[")) for job in planned), planned
         return
     # report_pages reads every stage's outputs: it reruns after any stage reran.
@@ -247,7 +280,8 @@ def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
     expected = {"results/priors/argmax_laws.png", "results/simplex_proximity/distances.png"}
     expected |= {f"results/vae/{name}.png"
                  for name in ("test_elbo", "vertex_distances", "vanished_gradients", "diagnostics")}
-    expected |= {"results/approximations/histograms.png", "results/sop/predictions.png"}
+    expected |= {"results/approximations/histograms.png", "results/sop/predictions.png",
+                 "results/gradients/toy_bias_variance.png"}
     assert set(rendered) == expected
     for path, (width, height) in rendered.items():
         assert width > 100 and height > 100, f"{path} did not render: {width}x{height}"
@@ -256,7 +290,8 @@ def test_report_renders_its_figures_in_headless_chromium(default_run, tmp_path):
     for stage, claim_file in (("simplex proximity", "simplex_proximity/claims.md"),
                               ("discrete VAEs", "vae/claims.md"),
                               ("approximations", "approximations/claim.csv"),
-                              ("structured output prediction", "sop/claim.csv")):
+                              ("structured output prediction", "sop/claim.csv"),
+                              ("gradient estimators", "gradients/claims.md")):
         claims += read_claims(workdir / "results" / claim_file, stage)
     assert len(claims) >= 4
     landing = found["landing"]

@@ -125,14 +125,21 @@ def resolve_temperature(args, family: str, num_categories: int) -> tuple[float, 
     if path is None:
         return float(args.temperature), {"kind": "given"}
     where = f"--temperature-file {path}"
+    calibration = read_calibration(path, where)
+    if calibration["family"] != family or calibration["num_categories"] != num_categories:
+        raise InputError(
+            f"{where}: calibrates {calibration['family']} with K = "
+            f"{calibration['num_categories']}, but this run is {family} with K = {num_categories}"
+        )
+    return calibration["temperature"], calibration["source"]
+
+
+def read_calibration(path, where: str) -> dict[str, Any]:
+    """A record of ``igr calibrate-temperature``, checked: ``{"family", "num_categories",
+    "temperature", "source"}`` (``source``: file, sha256, rule, fraction reached, for records)."""
     record = _read_json_record(path, where, "calibration record")
     if not isinstance(record, dict) or "temperature" not in record or "rule" not in record:
         raise InputError(f"{where}: not a record of igr calibrate-temperature")
-    if record.get("family") != family or record.get("num_categories") != num_categories:
-        raise InputError(
-            f"{where}: calibrates {record.get('family')} with K = {record.get('num_categories')}"
-            f", but this run is {family} with K = {num_categories}"
-        )
     tau = record["temperature"]
     if not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
         raise InputError(f"{where}: temperature {tau!r} is not a positive number")
@@ -145,4 +152,9 @@ def resolve_temperature(args, family: str, num_categories: int) -> tuple[float, 
         "rule": record["rule"],
         "fraction_reached": record.get("fraction_reached"),
     }
-    return float(tau), source
+    return {
+        "family": record.get("family"),
+        "num_categories": record.get("num_categories"),
+        "temperature": float(tau),
+        "source": source,
+    }

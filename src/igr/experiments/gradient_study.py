@@ -14,7 +14,9 @@ Relaxed (pathwise) estimators evaluate the same ``f`` at the relaxed point ``psi
 Families and their parameter point (fixed per K by the seed, :func:`family_point`), with
 ``z, z'`` independent standard normal vectors:
 
-- ``gs``: logits ``theta = z`` [K];
+- ``gs``: logits ``theta = log P`` [K], ``P`` IGR-I's exact argmax law at IGR-I's point below
+  (same K and seed): GS and IGR-I are compared on the same categorical law and objective,
+  so their exact gradients differ only by the parameterisation;
 - ``igr_i``: ``loc = mu0(K) + z``, ``scale = exp(0.3 z')`` [K-1], ``mu0(K)`` the loc of
   IGR-I's uniform prior at sigma0 = 1 (:func:`igr.distributions.igr_i_uniform_loc`);
 - ``igr_planar``: IGR-I's loc and scale and ``planar_layers`` fixed planar layers with
@@ -45,7 +47,11 @@ Estimators (:data:`ESTIMATORS_BY_FAMILY`; :mod:`igr.distributions.estimators`): 
 counterpart), ``reinmax``, ``reinforce`` (categorical score function); the IGR families
 ``relaxed`` (pathwise with respect to loc and scale) and ``reinforce`` (score function on
 the Gaussian base, the unbiased control). Every estimator but ``reinforce`` runs at each
-temperature of the grid.
+temperature of the grid (``temperature_kind`` ``grid``) and, given calibration records of
+``igr calibrate-temperature`` (``--temperature-files``), also at the family's calibrated
+temperature for that K (``calibrated``): GS's four estimators at GS's, each IGR family's
+relaxed estimator at its own. Draws are seeded by the temperature's value, so a calibrated
+tau equal to a grid tau repeats that row's numbers.
 
 Statistics (:func:`summarize_draws`) of N independent single-sample draws ``g_n`` [P],
 computed in one batched pass (per-draw gradients: the parameters are tiled to [N, P] and
@@ -57,6 +63,10 @@ differentiated as one tensor), against the exact gradient ``g`` with error covar
 - ``squared_bias = ||m - g||^2 - tr S / N - tr C``, an unbiased estimate of
   ``||E g_n - grad L||^2`` (may be negative; it is the statistic for "unbiased" tests);
 - ``variance = tr S`` (unbiased sample covariance); ``cosine = m . g / (||m|| ||g||)``;
+- ``relative_variance = tr S / ||g||^2``, the inverse signal-to-noise ratio of one draw: the
+  statistic that compares families whose gradients live in different parameters (GS's K
+  logits, IGR's 2(K-1) locs and scales), since it does not change when ``f`` or the
+  gradient is rescaled;
 - ``mse = mean_n ||g_n - g||^2 - tr C``, an unbiased estimate of ``E ||g_n - grad L||^2``.
 
 Standard errors (``*_se``): a delete-one-block jackknife over ``num_blocks`` contiguous
@@ -112,6 +122,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "family": "relaxed family (igr.families name)",
     "estimator": "relaxed, st_gs, st, reinmax or reinforce",
     "temperature": "tau of the estimator (empty for reinforce)",
+    "temperature_kind": "grid (the shared temperature grid), calibrated (the family's "
+    "calibrated tau for this K, igr calibrate-temperature), or empty for reinforce",
     "gradient_of": "parameters the gradient is taken with respect to",
     "num_parameters": "P, the length of the gradient",
     "num_draws": "N, independent single-sample gradient draws",
@@ -126,6 +138,9 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "squared_bias_se": "standard error of squared_bias",
     "variance": "tr S, the trace of the sample covariance of one draw",
     "variance_se": "standard error of variance",
+    "relative_variance": "tr S / ||g||^2: variance relative to the squared exact gradient "
+    "(inverse signal-to-noise ratio of one draw; unchanged by rescaling f or the parameters)",
+    "relative_variance_se": "standard error of relative_variance",
     "cosine": "m . g / (||m|| ||g||)",
     "cosine_se": "standard error of cosine",
     "mse": "mean_n ||g_n - g||^2 - tr C: mean squared error of one draw",
@@ -147,7 +162,7 @@ class ToyStudySettings:
     """
 
     num_draws: int = 10_000
-    categories: tuple[int, ...] = (10, 50)
+    categories: tuple[int, ...] = (10,)
     temperatures: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)
     objectives: tuple[str, ...] = OBJECTIVES
     families: tuple[str, ...] = STUDY_FAMILIES
@@ -156,6 +171,8 @@ class ToyStudySettings:
     num_blocks: int = 20
     planar_layers: int = 2
     estimators: tuple[str, ...] | None = field(default=None)
+    #: ``((family, K, tau), ...)``: calibrated temperatures (``temperature_kind`` calibrated).
+    calibrated_temperatures: tuple[tuple[str, int, float], ...] = ()
 
     def check(self) -> None:
         """Raise :class:`InputError` (naming the option) for a setting that cannot run."""
@@ -202,10 +219,36 @@ class ToyStudySettings:
             raise InputError(f"--planar-layers: must be >= 1, got {self.planar_layers}")
         if not 0 <= self.seed < 2**31:
             raise InputError(f"--seed: must lie in [0, 2^31), got {self.seed}")
+        seen = set()
+        for family, k, tau in self.calibrated_temperatures:
+            what = f"--temperature-files: calibration of {family} with K = {k}"
+            if family not in self.families or k not in self.categories:
+                raise InputError(
+                    f"{what}: not in the study (families {', '.join(self.families)}; "
+                    f"K {', '.join(map(str, self.categories))})"
+                )
+            if (family, k) in seen:
+                raise InputError(f"{what}: given twice")
+            if not (math.isfinite(tau) and tau > 0):
+                raise InputError(f"{what}: temperature {tau!r} is not a positive number")
+            seen.add((family, k))
 
     def estimators_of(self, family: str) -> tuple[str, ...]:
         names = ESTIMATORS_BY_FAMILY[family]
         return names if self.estimators is None else tuple(e for e in names if e in self.estimators)
+
+    def temperatures_of(self, family: str, num_categories: int, estimator: str):
+        """``[(tau, kind), ...]`` of one row group: ``[(None, "")]`` for reinforce, else the
+        grid, then the family's calibrated tau for this K when given."""
+        if estimator == "reinforce":
+            return [(None, "")]
+        chosen = [(float(tau), "grid") for tau in self.temperatures]
+        chosen += [
+            (float(tau), "calibrated")
+            for f, k, tau in self.calibrated_temperatures
+            if f == family and int(k) == int(num_categories)
+        ]
+        return chosen
 
 
 def stateless_seed(seed: int, *labels) -> tuple[int, int]:
@@ -323,8 +366,14 @@ def family_point(
         return tf.random.stateless_normal(shape, draw_seed, dtype=tf.float64).numpy()
 
     k = num_categories
-    if family == "gs":
-        return FamilyPoint(family, k, {"logits": normal([k], "logits")})
+    if family == "gs":  # the categorical law of IGR-I's point (module docstring)
+        from igr.distributions import igr_i_argmax_probs
+
+        igr_i = family_point("igr_i", k, seed).parameters
+        law = igr_i_argmax_probs(
+            tf.constant(igr_i["loc"]), tf.constant(igr_i["scale"]), tf.constant(0.0, tf.float64)
+        ).numpy()
+        return FamilyPoint(family, k, {"logits": np.log(np.maximum(law, 1e-300))})
     if family not in STUDY_FAMILIES:
         raise ValueError(f"family {family!r} is not in the study ({', '.join(STUDY_FAMILIES)})")
     centre = igr_sb_initial_loc(k).astype(np.float64) if family == "igr_sb" else np.full(
@@ -533,10 +582,13 @@ def _statistics(count, total, errors, exact, trace_exact):
     mean_norm = np.linalg.norm(mean, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         cosine = mean @ exact / (mean_norm * exact_norm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative_variance = variance / exact_norm**2
     return {
         "bias": np.sqrt(bias_sq),
         "squared_bias": bias_sq - variance / count - trace_exact,
         "variance": variance,
+        "relative_variance": relative_variance,
         "cosine": cosine,
         "mse": errors / count - trace_exact,
     }
@@ -575,6 +627,9 @@ def summarize_draws(
         "bias": -difference / bias if bias > 0 else np.zeros_like(g),
         "squared_bias": -2.0 * difference,
         "variance": np.zeros_like(g),
+        "relative_variance": -2.0 * float(full["relative_variance"]) * g / exact_norm**2
+        if exact_norm > 0
+        else np.zeros_like(g),
         "cosine": (mean / (mean_norm * exact_norm) - cosine * g / exact_norm**2)
         if mean_norm > 0 and exact_norm > 0
         else np.zeros_like(g),
@@ -610,8 +665,7 @@ def run_toy_study(settings: ToyStudySettings | None = None) -> pd.DataFrame:
             exacts = exact_gradients(point, objectives, settings.exact_draws, settings.seed)
             for objective, exact in zip(objectives, exacts):
                 for estimator in settings.estimators_of(family):
-                    temperatures = (None,) if estimator == "reinforce" else settings.temperatures
-                    for tau in temperatures:
+                    for tau, kind in settings.temperatures_of(family, k, estimator):
                         start = time.perf_counter()
                         draw_seed = stateless_seed(
                             settings.seed, "draws", objective.name, k, family, estimator, tau
@@ -627,6 +681,7 @@ def run_toy_study(settings: ToyStudySettings | None = None) -> pd.DataFrame:
                                 "family": family,
                                 "estimator": estimator,
                                 "temperature": math.nan if tau is None else float(tau),
+                                "temperature_kind": kind,
                                 "gradient_of": ",".join(point.gradient_of),
                                 "num_parameters": point.num_parameters,
                                 "num_draws": settings.num_draws,
@@ -645,9 +700,10 @@ def write_toy_study(
     record: Path,
     settings: ToyStudySettings,
     seconds: float,
+    calibrations: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Write the table (CSV) and its record (JSON: settings, columns, runtime, provenance),
-    each atomically."""
+    """Write the table (CSV) and its record (JSON: settings, the calibration files read,
+    columns, runtime, provenance), each atomically."""
     from igr import provenance
     from igr.io import write_csv_atomic, write_json_atomic
 
@@ -659,6 +715,7 @@ def write_toy_study(
             "table": str(output),
             "rows": int(len(frame)),
             "settings": {key: _jsonable(value) for key, value in asdict(settings).items()},
+            "calibrations": list(calibrations),
             "columns": COLUMN_DESCRIPTIONS,
             "exact_methods": sorted(set(frame["exact_method"])) if len(frame) else [],
             "seconds": seconds,
@@ -676,8 +733,11 @@ def _jsonable(value: Any) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from igr.experiments._common import configure_threads
-    from igr.experiments._inputs import check_output_path
+    from igr.experiments._inputs import check_output_path, read_calibration
 
+    calibrations = [
+        read_calibration(path, f"--temperature-files {path}") for path in args.temperature_files
+    ]
     settings = ToyStudySettings(
         num_draws=args.num_draws,
         categories=tuple(args.categories),
@@ -688,6 +748,9 @@ def _run(args: argparse.Namespace) -> int:
         exact_draws=args.exact_draws,
         num_blocks=args.blocks,
         planar_layers=args.planar_layers,
+        calibrated_temperatures=tuple(
+            (c["family"], c["num_categories"], c["temperature"]) for c in calibrations
+        ),
     )
     settings.check()
     record = args.record if args.record is not None else args.output.with_suffix(".json")
@@ -699,7 +762,9 @@ def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     frame = run_toy_study(settings)
     seconds = time.perf_counter() - start
-    write_toy_study(frame, args.output, record, settings, seconds)
+    write_toy_study(
+        frame, args.output, record, settings, seconds, [c["source"] for c in calibrations]
+    )
     print(f"gradients toy: {len(frame)} rows in {seconds:.1f} s -> {args.output}, {record}")
     return 0
 
@@ -746,6 +811,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--temperatures", type=float, nargs="+", default=list(defaults.temperatures),
         metavar="TAU", help="temperatures tau of the relaxed and straight-through estimators",
+    )
+    p.add_argument(
+        "--temperature-files", type=Path, nargs="+", default=[], metavar="FILE",
+        help="records of igr calibrate-temperature: each family also runs at its calibrated "
+        "tau for that K (temperature_kind calibrated); default: none",
     )
     p.add_argument(
         "--objectives", nargs="+", choices=OBJECTIVES, default=list(defaults.objectives),

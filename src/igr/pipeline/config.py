@@ -171,6 +171,7 @@ def semantic_problems(config: Mapping[str, Any], environ: Mapping[str, str] = os
             "the target pmf is undefined"
         )
     problems += vae_prior_problems(config)
+    problems += gradient_problems(config)
     problems += data_dir_problems(datasets_by_key(config), config, environ)
     return problems
 
@@ -206,6 +207,41 @@ def vae_prior_problems(config: Mapping[str, Any]) -> list[str]:
             f"config key 'priors.num_categories': must include K = {k} "
             "(vae.num_categories / vae.truncation.max_categories)"
         )
+    return problems
+
+
+def gradient_problems(config: Mapping[str, Any]) -> list[str]:
+    """The toy study's draws must fill its jackknife blocks; its calibrated temperatures need
+    each family's prior at each K from the priors stage."""
+    from igr.families import get_family
+
+    toy, priors, problems = config["gradients"]["toy"], config["priors"], []
+    if not toy["enabled"]:
+        if config["gradients"]["vae"]["enabled"]:
+            problems.append(
+                "config key 'gradients.vae.enabled': needs gradients.toy.enabled (the toy "
+                "study's summary gathers the VAE rows); set both, or gradients.vae.enabled: false"
+            )
+        return problems
+    if toy["num_draws"] < 2 * toy["blocks"]:
+        problems.append(
+            f"config key 'gradients.toy.num_draws': must be >= 2 x gradients.toy.blocks = "
+            f"{2 * toy['blocks']}, got {toy['num_draws']}"
+        )
+    if toy["calibrated"]:
+        for family in toy["families"]:
+            prior_file = get_family(family).prior_file
+            if prior_file not in priors["families"]:
+                problems.append(
+                    f"config key 'gradients.toy.families': {family}'s calibrated temperature "
+                    f"needs the {prior_file} prior, add it to 'priors.families' (or set "
+                    "gradients.toy.calibrated: false)"
+                )
+        for k in sorted(set(toy["num_categories"]) - set(priors["num_categories"])):
+            problems.append(
+                f"config key 'priors.num_categories': must include K = {k} "
+                "(gradients.toy.num_categories with gradients.toy.calibrated: true)"
+            )
     return problems
 
 

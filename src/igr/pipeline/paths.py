@@ -41,6 +41,14 @@ SOP_TABLE = "results/sop/sop_losses.csv"
 SOP_FIGURE = "results/sop/predictions.png"
 SOP_CLAIM = "results/sop/claim.csv"
 
+#: Stage "gradients": the toy study's table, its record, figure and claim.
+GRADIENTS_TOY_TABLE = "results/gradients/toy.csv"
+GRADIENTS_TOY_RECORD = "results/gradients/toy.json"
+GRADIENTS_TOY_FIGURE = "results/gradients/toy_bias_variance.png"
+GRADIENTS_CLAIMS = "results/gradients/claims.md"
+#: One row per trained VAE (gathered from ``{VAE_RUN}/gradients.json``).
+GRADIENTS_VAE_TABLE = "results/gradients/vae.csv"
+
 #: The report's own pages (stage "report"): claims at a glance, provenance, HTML tables.
 REPORT_DIR = "results/report"
 REPORT_LANDING = "results/report/landing.rst"

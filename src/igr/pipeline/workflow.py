@@ -40,7 +40,8 @@ REPORT_CATEGORIES: dict[str, str] = {
     "approximations": "3. Approximating discrete distributions",
     "vae": "4. Discrete VAEs",
     "sop": "5. Structured output prediction",
-    "provenance": "6. Provenance",
+    "gradients": "6. Gradient estimators",
+    "provenance": "7. Provenance",
 }
 
 
@@ -336,6 +337,69 @@ class Pipeline:
             }
         )
 
+    # ------------------------------------------------------------------ gradients
+
+    def gradient_toy_enabled(self) -> bool:
+        return bool(self.config["gradients"]["toy"]["enabled"])
+
+    def gradient_temperature_files(self) -> list[str]:
+        """The calibration file of every (family, K) of the toy study (none when
+        ``gradients.toy.calibrated`` is false or the study is off)."""
+        toy = self.config["gradients"]["toy"]
+        if not (toy["enabled"] and toy["calibrated"]):
+            return []
+        return [
+            self.paths.temperature_path(family, k)
+            for k in sorted(toy["num_categories"])
+            for family in toy["families"]
+        ]
+
+    def gradient_toy_options(self) -> str:
+        """Options of ``igr gradients toy`` (lists in config order, scalars sorted)."""
+        toy = self.config["gradients"]["toy"]
+        scalars = cli_options({key: toy[key] for key in (
+            "num_draws", "exact_draws", "blocks", "planar_layers", "seed")})
+        return (
+            f"--objectives {' '.join(toy['objectives'])}"
+            f" --categories {' '.join(map(str, toy['num_categories']))}"
+            f" --families {' '.join(toy['families'])}"
+            f" --temperatures {' '.join(map(str, toy['temperatures']))} {scalars}"
+        )
+
+    def gradient_vae_enabled(self) -> bool:
+        """``igr gradients vae`` runs when enabled and the VAE grid trains something."""
+        return bool(self.config["gradients"]["vae"]["enabled"]) and bool(self.vae_grid())
+
+    def gradient_vae_run_files(self) -> list[str]:
+        """The record of ``igr gradients vae`` in every VAE run folder (none when off)."""
+        return self.vae_run_files("gradients.json") if self.gradient_vae_enabled() else []
+
+    def gradient_vae_options(self) -> str:
+        section = self.config["gradients"]["vae"]
+        return cli_options({"num_batches": section["num_batches"], "repeats": section["repeats"]})
+
+    def gradient_summary_outputs(self) -> dict[str, str]:
+        """Extra outputs of ``summarize_gradients``: the gathered VAE table when it runs."""
+        return {"vae_table": self.paths.GRADIENTS_VAE_TABLE} if self.gradient_vae_enabled() else {}
+
+    def gradient_summary_options(self) -> str:
+        """``--vae-runs ... --vae-table ...`` of ``igr gradients summarize`` (when it runs)."""
+        if not self.gradient_vae_enabled():
+            return ""
+        return (f"--vae-runs {' '.join(self.gradient_vae_run_files())}"
+                f" --vae-table {self.paths.GRADIENTS_VAE_TABLE}")
+
+    def gradients_outputs(self) -> list[str]:
+        if not self.gradient_toy_enabled():
+            return []
+        return [
+            self.paths.GRADIENTS_TOY_TABLE,
+            self.paths.GRADIENTS_TOY_RECORD,
+            self.paths.GRADIENTS_TOY_FIGURE,
+            self.paths.GRADIENTS_CLAIMS,
+            *self.gradient_summary_outputs().values(),
+        ]
+
     # ------------------------------------------------------------------ claims
 
     def claims_options(self) -> str:
@@ -357,7 +421,11 @@ class Pipeline:
             f"approximations={self.paths.APPROXIMATIONS_CLAIM}",
             f"discrete VAEs={self.paths.VAE_CLAIMS}",
             f"structured output prediction={self.paths.SOP_CLAIM}",
-        ]
+        ] + (
+            [f"gradient estimators={self.paths.GRADIENTS_CLAIMS}"]
+            if self.gradient_toy_enabled()
+            else []
+        )
 
     def report_pages(self) -> list[dict[str, str]]:
         """The HTML page of each table and claim: its source file, its page, and where the
@@ -379,6 +447,17 @@ class Pipeline:
             ("sop_table", self.paths.SOP_TABLE, "sop", "losses", "sop_table"),
             ("sop_claim", self.paths.SOP_CLAIM, "sop", "claim: IGR lower SOP loss", "sop_claim"),
         ]
+        if self.gradient_toy_enabled():
+            specs += [
+                ("gradients_toy_table", self.paths.GRADIENTS_TOY_TABLE, "gradients",
+                 "toy study: bias, variance, cosine, MSE", "gradients_toy_table"),
+                ("gradients_claims", self.paths.GRADIENTS_CLAIMS, "gradients",
+                 "claim: IGR lower-variance gradients", "gradients_claims"),
+            ]
+        if self.gradient_toy_enabled() and self.gradient_vae_enabled():
+            specs.append(("gradients_vae_table", self.paths.GRADIENTS_VAE_TABLE, "gradients",
+                          "trained VAEs: encoder-gradient variance and SNR",
+                          "gradients_vae_table"))
         return [
             {
                 "name": name,
@@ -428,4 +507,5 @@ class Pipeline:
             + self.vae_outputs()
             + self.approximations_outputs()
             + self.sop_outputs()
+            + self.gradients_outputs()
         )
