@@ -52,6 +52,9 @@ def test_changed_temperature_retrains_fresh_and_more_epochs_resume(copied_run, t
         "all", "summarize_vae", "report_pages",
         "train_vae[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
         "evaluate_vae[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
+        # the gradient stage reads the retrained run's final checkpoint
+        "vae_encoder_gradients[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
+        "summarize_gradients",
     ])
     done = snakemake(copied_run, target, "--cores", str(CORES), "--configfile", str(changed))
     assert done.returncode == 0, done.output

@@ -185,6 +185,8 @@ def _set(config: dict, dotted_key: str, value) -> dict:
                 # VAE stage: the IGR-I run reads the IGR-I prior and its temperature.
                 "train_vae[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
                 "evaluate_vae[dataset=codes, architecture=nonlinear, family=igr_i, seed=5328]",
+                "vae_encoder_gradients[dataset=codes, architecture=nonlinear, family=igr_i, "
+                "seed=5328]",
                 "summarize_vae",
                 # SOP stage: the IGR-I units' calibrated temperature.
                 "train_sop[dataset=digits, family=igr_i, seed=5328]",
