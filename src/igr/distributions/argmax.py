@@ -56,11 +56,19 @@ def _log_normal_cdf_floored(x):
     return tf.math.log(tf.maximum(cdf, tf.constant(_LOG_CDF_FLOOR, x.dtype)))
 
 
-def igr_i_argmax_probs(loc, scale, threshold):
+def igr_i_argmax_probs(loc, scale, threshold, jit_compile: bool = False):
     """Exact argmax law [..., K] of softmax++ applied to `N(loc, scale^2)` [..., K-1].
 
     `threshold` is `tau log delta` (0 for the reference delta = 1), broadcast to the batch.
+    ``jit_compile``: evaluate the quadrature with XLA (:data:`igr_i_argmax_probs_xla`; the
+    same formula, equal to float rounding), also from inside a graph-mode ``tf.function``.
     """
+    if jit_compile:
+        return igr_i_argmax_probs_xla(loc, scale, threshold)
+    return _igr_i_law(loc, scale, threshold)
+
+
+def _igr_i_law(loc, scale, threshold):
     loc = tf.convert_to_tensor(loc)
     dtype = loc.dtype
     scale = tf.convert_to_tensor(scale, dtype)
@@ -90,6 +98,13 @@ def igr_i_argmax_probs(loc, scale, threshold):
     probs_first = tf.reduce_sum(dz * tf.math.exp(log_integrand), axis=-1)
     prob_last = tf.math.exp(tf.reduce_sum(log_ndtr(z0), axis=-1, keepdims=True))
     return tf.concat([probs_first, prob_last], axis=-1)
+
+
+#: The quadrature compiled with XLA, one compilation per input shape. Measured on the 2-core
+#: CPU (float32, B = 100, V = 20, K = 10, one thread, 7 interleaved repeats): 0.22 s against
+#: 0.43 s in graph mode, 1.9x, also when called from a graph-mode function (the VAE bound:
+#: ``Family.xla`` part ``argmax_law``, :func:`igr.families.use_xla`).
+igr_i_argmax_probs_xla = tf.function(_igr_i_law, jit_compile=True, reduce_retracing=True)
 
 
 def monte_carlo_argmax_probs(

@@ -176,9 +176,10 @@ class GumbelSoftmax(distribution_lib.AutoCompositeTensorDistribution):
             psi = straight_through(psi)
         return psi, self.log_prob_log(log_psi) - tf.reduce_sum(log_psi, axis=-1)
 
-    def argmax_probs(self, num_samples=None, seed=None):
-        """Exact argmax law `softmax(logits)` [..., K]; `num_samples`, `seed` are ignored."""
-        del num_samples, seed
+    def argmax_probs(self, num_samples=None, seed=None, jit_compile=False):
+        """Exact argmax law `softmax(logits)` [..., K]; `num_samples`, `seed` and
+        `jit_compile` (IGR-I's quadrature option; a softmax needs none) are ignored."""
+        del num_samples, seed, jit_compile
         probs = tf.math.softmax(tf.convert_to_tensor(self._logits), axis=-1)
         shape = ps.concat([self._batch_shape_tensor(), ps.shape(probs)[-1:]], axis=0)
         return tf.broadcast_to(probs, shape)

@@ -159,11 +159,14 @@ class IGRI(_GaussianParameters, _SoftmaxPlusPlusFamily):
             delta=_positive(),
         )
 
-    def argmax_probs(self, num_samples=None, seed=None):
-        """Exact argmax law [..., K] (spec 1.3); `num_samples` and `seed` are ignored."""
+    def argmax_probs(self, num_samples=None, seed=None, jit_compile: bool = False):
+        """Exact argmax law [..., K] (spec 1.3); `num_samples` and `seed` are ignored;
+        ``jit_compile``: the quadrature with XLA (:func:`igr_i_argmax_probs`)."""
         del num_samples, seed
         loc = tf.convert_to_tensor(self.loc)
-        return igr_i_argmax_probs(loc, self.scale, self._argmax_threshold(loc.dtype))
+        return igr_i_argmax_probs(
+            loc, self.scale, self._argmax_threshold(loc.dtype), jit_compile=jit_compile
+        )
 
 
 class IGRPlanar(_SoftmaxPlusPlusFamily):

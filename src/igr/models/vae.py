@@ -135,16 +135,18 @@ class DiscreteVAE(tf.Module):
     # ------------------------------------------------------------------ evaluation
 
     def discrete_bound(
-        self, x: tf.Tensor, num_samples: int, argmax_samples: int, seed
+        self, x: tf.Tensor, num_samples: int, argmax_samples: int, seed,
+        argmax_jit: bool = False,
     ) -> tf.Tensor:
-        """Importance-sampled bound on log p(x) [B] (module docstring), S = ``num_samples``."""
+        """Importance-sampled bound on log p(x) [B] (module docstring), S = ``num_samples``;
+        ``argmax_jit``: an exact argmax law computed with XLA (IGR-I's quadrature)."""
         latent = self.latent
         draw_seed, law_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
         q = latent.posterior(self.encoder(x))
         categories = q.sample_argmax(num_samples, seed=draw_seed)  # [S, B, V]
         one_hot = tf.one_hot(categories, latent.num_categories)  # [S, B, V, K]
         if get_family(latent.family).exact_argmax:
-            probs = q.argmax_probs()
+            probs = q.argmax_probs(jit_compile=True) if argmax_jit else q.argmax_probs()
         else:
             estimate = latent.argmax_probs(q, argmax_samples, law_seed)
             pooled = tf.reduce_mean(one_hot, axis=0)
