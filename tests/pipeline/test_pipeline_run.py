@@ -113,7 +113,12 @@ def test_gradient_study_table_and_claim(default_run):
     record = read_json(workdir / "results" / "gradients" / "toy.json")
     assert len(record["calibrations"]) == len(toy["families"]) and record["rows"] == len(table)
     claims = read_claims(workdir / "results" / "gradients" / "claims.md", "gradient estimators")
-    assert len(claims) == 6 and all(row["verdict"] in VERDICTS for row in claims)
+    # 3 IGR families x (calibrated, equal temperature) + IGR-I vs GS on the trained VAEs
+    assert len(claims) == 7 and all(row["verdict"] in VERDICTS for row in claims)
+    trained = [row for row in claims if "trained VAEs" in row["subject"]]
+    assert [row["verdict"] for row in trained] == ["inconclusive"]  # one seed
+    vae_table = pd.read_csv(workdir / "results" / "gradients" / "vae.csv")
+    assert sorted(vae_table["family"]) == ["gs", "igr_i"] and (vae_table["variance"] > 0).all()
     assert all("smoke scale" in row["scale"] for row in claims)
     assert (workdir / "results" / "gradients" / "toy_bias_variance.png").stat().st_size > 10_000
 
