@@ -25,7 +25,9 @@ def _property(*keys):
 
 def test_schema_enums_and_temperature_keys_are_the_registry_lists():
     assert tuple(SCHEMA["$defs"]["family"]["enum"]) == families_of_stage("priors")
-    assert tuple(SCHEMA["$defs"]["family"]["enum"]) == families_of_stage("sop")
+    # the SOP adds the baselines ST-GS and ReinMax to the prior families: its own enum
+    assert tuple(_property("sop", "families")["items"]["enum"]) == families_of_stage("sop")
+    assert set(families_of_stage("priors")) < set(families_of_stage("sop"))
     assert tuple(_property("priors", "families")["default"]) == families_of_stage("priors")
     assert tuple(_property("simplex_proximity", "families")["items"]["enum"]) == families_of_stage(
         "simplex_proximity"
@@ -86,7 +88,7 @@ def test_baselines_read_the_gs_prior_and_use_the_categorical_kl():
             "gs", "gs", ("logits",)
         )
         assert family.forward == forward and family.kl == "categorical" and family.exact_argmax
-        assert set(family.stages) == {"temperatures", "vae"} and not family.xla
+        assert set(family.stages) == {"temperatures", "vae", "sop"} and not family.xla
         assert forward in FORWARDS
     assert {f.kl for n, f in FAMILIES.items() if n not in ("st_gs", "reinmax")} == {"relaxed"}
     assert set(KLS) == {"relaxed", "categorical"}

@@ -6,13 +6,13 @@ stage file it reads and the family whose prior parameters that file holds (IGR-P
 ``igr_planar_K{K}.json``, which holds IGR-I's prior, spec 1.4; truncated IGR-SB reads IGR-SB's
 file at K_max), how its prior file stores its parameters, whether its argmax law is exact,
 which stages accept it, where XLA compilation was measured to make its VAE steps faster
-(:func:`use_xla`, the table behind ``jit_compile: auto``), and, for the VAE, how the latent
-forms the value the decoder reads and which KL the objective uses (:data:`FORWARDS`,
-:data:`KLS`; the baselines ST-GS and ReinMax read GS's prior file and relaxation, but feed
-one-hot codes forward and use the categorical KL). Python code, the rules (wildcard
-constraints) and the config schema (enums, checked by tests/test_families.py) take their
-lists from here. Adding a
-family means one record here plus its distribution class. Nothing here imports TensorFlow.
+(:func:`use_xla`, the table behind ``jit_compile: auto``), how the VAE latent and the SOP
+units form the value the next network reads and which KL the VAE objective uses
+(:data:`FORWARDS`, :data:`KLS`; the baselines ST-GS and ReinMax read GS's prior file and
+relaxation, but feed one-hot values forward and use the categorical KL). Python code, the
+rules (wildcard constraints) and the config schema (enums, checked by tests/test_families.py)
+take their lists from here. Adding a family means one record here plus its distribution
+class. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ class Family:
     family whose parameters that file holds. ``truncated``: its K is the truncation's K_max.
     ``xla``: the parts of the VAE stage (:data:`XLA_PARTS`) whose compiled step is faster
     with XLA than in graph mode, measured by ``benchmarks/bench_vae.py`` (README table).
-    ``forward``: how the VAE latent forms the value the decoder reads from q, a key of
+    ``forward``: how the VAE latent forms the value the decoder reads from q, and the SOP
+    units the value the next layer reads (:mod:`igr.models.sop`), a key of
     :data:`FORWARDS` (``relaxed``: the reparameterised relaxed sample psi; ``st_gs`` and
-    ``reinmax``: an exactly one-hot code with a straight-through gradient).
+    ``reinmax``: an exactly one-hot value with a straight-through gradient).
     ``kl``: the KL of the VAE objective, a key of :data:`KLS` (``relaxed``: between the
     relaxed laws of q and the learned prior; ``categorical``: exact, between the categorical
     laws ``Cat(softmax(logits))`` of q and of the prior file's logits, uniform).
@@ -81,7 +82,8 @@ class Family:
 
 _GAUSSIAN = ("loc", "scale")
 
-#: How the VAE latent forms the value the decoder reads (:attr:`Family.forward`), in words.
+#: How the VAE latent (and an SOP unit, K = 2) forms the value the next network reads
+#: (:attr:`Family.forward`), in words.
 FORWARDS: dict[str, str] = {
     "relaxed": "the relaxed sample psi ~ q (reparameterised)",
     "st_gs": (
@@ -139,10 +141,11 @@ FAMILIES: dict[str, Family] = {
                False, ("temperatures", "vae"), truncated=True, xla=_XLA_TRAINING),
         # Baselines (issue 17): GS's relaxation and prior file (so `calibrated` gives GS's
         # tau*), one-hot forward values, the exact categorical KL; q(b|x) = softmax(logits).
+        # SOP: GS's K = 2 units with the one-hot forward value (the SOP loss has no KL).
         Family("st_gs", "ST-GS", "#937860", 5, "gs", "gs", ("logits",), True,
-               ("temperatures", "vae"), forward="st_gs", kl="categorical"),
+               ("temperatures", "vae", "sop"), forward="st_gs", kl="categorical"),
         Family("reinmax", "ReinMax", "#da8bc3", 6, "gs", "gs", ("logits",), True,
-               ("temperatures", "vae"), forward="reinmax", kl="categorical"),
+               ("temperatures", "vae", "sop"), forward="reinmax", kl="categorical"),
     )
 }
 

@@ -135,6 +135,15 @@ def test_paper_config_is_valid_and_plans_the_paper_grid(tmp_path):
         jobs)
     assert sum(job.startswith("vae_encoder_gradients[") for job in jobs) == len(
         main_grid | celeba | baselines)
+    # the SOP: every family with the baselines ST-GS and ReinMax (issue 17), at the given
+    # temperatures (no K = 2 calibration job)
+    assert {job for job in jobs if job.startswith("train_sop[")} == {
+        f"train_sop[dataset=mnist, family={f}, seed={s}]"
+        for f in (*families, "st_gs", "reinmax")
+        for s in seeds
+    }
+    assert not any(job.endswith(", K=2]") and job.startswith("calibrate_temperature[")
+                   for job in jobs)
 
 
 @pytest.mark.parametrize(
@@ -165,3 +174,25 @@ def test_config_mistakes_yaml_lets_through_are_rejected(workdir, tmp_path, text,
     assert "Traceback" not in result.output
     for produced in ("results", "logs"):
         assert not (workdir / produced).exists(), f"{produced}/ was created: a job ran"
+
+
+def test_sop_baselines_plan_their_jobs(tmp_path):
+    """sop.families with ST-GS and ReinMax (schema defaults: ST-GS calibrated, ReinMax 1.0):
+    ST-GS's K = 2 calibration reads GS's prior at K = 2; ReinMax needs no calibration."""
+    workdir = copy_workflow(tmp_path / "igr")
+    config = default_config(workdir)
+    config["sop"]["families"] = ["gs", "igr_i", "st_gs", "reinmax"]
+    path = write_config(tmp_path / "baselines.yaml", config)
+    result = snakemake(workdir, "--dry-run", "--printshellcmds", "--configfile", str(path))
+    assert result.returncode == 0, result.output
+    jobs = planned_jobs(result.output)
+    assert {job for job in jobs if job.startswith("train_sop[")} == {
+        f"train_sop[dataset=digits, family={f}, seed={s}]"
+        for f in ("gs", "igr_i", "st_gs", "reinmax")
+        for s in (5328, 5945)
+    }
+    calibrations = {job for job in jobs if job.startswith("calibrate_temperature[")}
+    assert "calibrate_temperature[family=st_gs, K=2]" in calibrations
+    assert not any("reinmax" in job for job in calibrations)
+    assert "learn_prior[family=gs, K=2]" in jobs
+    assert "--family st_gs --num-categories 2 --prior results/priors/gs_K2.json" in result.output

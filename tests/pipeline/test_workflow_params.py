@@ -84,3 +84,34 @@ def test_results_dir_moves_every_output_and_log():
     assert default.paths.log_path("train_vae", "x") == "logs/train_vae/x.log"
     assert paper.paths.prior_path("gs", 10) == "results/paper/priors/gs_K10.json"
     assert paper.vae_prior("gs") == "results/paper/priors/gs_K10.json"
+
+
+def test_sop_baselines_read_gs_calibration_at_k2_or_take_their_number():
+    """ST-GS and ReinMax in the SOP (issue 17), with the schema's defaults filled in:
+    ST-GS calibrated (its own K = 2 calibration job, which reads GS's prior at K = 2),
+    ReinMax at its default 1.0 (no calibration file); the paper's numbers."""
+    from snakemake.utils import validate
+
+    schema = str(REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    config = with_change("sop.families", ["gs", "igr_i", "st_gs", "reinmax"])
+    validate(config, schema)
+    pipeline = Pipeline(config)
+    assert config["sop"]["temperatures"]["st_gs"] == "calibrated"
+    assert config["sop"]["temperatures"]["reinmax"] == 1.0
+    assert pipeline.sop_temperature_file("st_gs") == ["results/temperatures/st_gs_K2.json"]
+    assert pipeline.temperature_prior("st_gs", 2) == "results/priors/gs_K2.json"
+    assert pipeline.sop_train_options("st_gs").startswith(
+        "--batch-size 100 --checkpoint-every 10 --epochs 30")
+    assert "--temperature-file results/temperatures/st_gs_K2.json" in pipeline.sop_train_options(
+        "st_gs")
+    assert pipeline.sop_temperature_file("reinmax") == []
+    assert "--temperature 1.0" in pipeline.sop_train_options("reinmax")
+    assert "results/temperatures/st_gs_K2.json" in pipeline.temperature_outputs()
+    assert not any("reinmax" in path for path in pipeline.temperature_outputs())
+    assert len(pipeline.sop_run_files("evaluation.json")) == 4 * 2  # families x seeds
+    paper = _merged(DEFAULT, PAPER)
+    validate(paper, schema)
+    paper_pipeline = Pipeline(paper)
+    assert "--temperature 0.5" in paper_pipeline.sop_train_options("st_gs")
+    assert "--temperature 1.0" in paper_pipeline.sop_train_options("reinmax")
+    assert paper_pipeline.sop_temperature_file("st_gs") == []

@@ -82,10 +82,12 @@ def test_loss_with_deterministic_units_equals_a_hand_computation():
     )
 
 
-def test_hard_sample_loss_with_m_samples_matches_the_exact_expectation():
+@pytest.mark.parametrize("family", ["gs", "st_gs", "reinmax"])
+def test_hard_sample_loss_with_m_samples_matches_the_exact_expectation(family):
     """With hard GS units P(z = 1) = sigmoid(logit) exactly, so for large M the loss tends to
-    -log sum_{z1, z2} P(z1) P(z2 | z1) p(x_low | z2), enumerated by hand here."""
-    model = _tiny_network()
+    -log sum_{z1, z2} P(z1) P(z2 | z1) p(x_low | z2), enumerated by hand here; the same for
+    the baselines ST-GS (argmax of the GS draw) and ReinMax (an exact Bernoulli draw)."""
+    model = _tiny_network(family)
     first_logits = np.array([0.4, -0.7], np.float32)
     second_kernel = np.array([[1.2, -0.5], [0.3, 0.8]], np.float32)
     second_bias = np.array([-0.2, 0.1], np.float32)

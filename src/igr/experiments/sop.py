@@ -5,9 +5,11 @@ network of stochastic binary units (:mod:`igr.models.sop`), one run per (family,
 
 - ``igr sop train``: Adam with the step-decayed learning rate
   ``max(floor, initial / (1 + decay t))`` (spec: 1e-3, 1e-3, 1e-4), batch 100, loss
-  ``-log p(x_low | z)`` with M = 1 relaxed sample; the loop is :class:`igr.training.Trainer`
-  (checkpoints every N epochs and at the end, SIGTERM -> checkpoint and exit 75, resume from
-  the latest checkpoint, NaN/Inf -> exit 3, ``history.csv``). The run folder resumes only
+  ``-log p(x_low | z)`` with M = 1 relaxed sample (for the baselines ST-GS and ReinMax the
+  0/1 value with the estimator's gradient, :mod:`igr.models.sop`); the loop is
+  :class:`igr.training.Trainer` (checkpoints every N epochs and at the end, SIGTERM ->
+  checkpoint and exit 75, resume from the latest checkpoint, NaN/Inf -> exit 3,
+  ``history.csv``). The run folder resumes only
   a run of the same fingerprint (every setting but the epochs, plus the data's sha256; see
   :mod:`igr.training.run_folder`): other settings move it aside and start fresh, more epochs
   extend it. Writes a JSON record (settings, fingerprint, final training loss, checkpoint).

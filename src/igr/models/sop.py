@@ -22,15 +22,36 @@ Each unit is a K = 2 relaxation of a family, parameterised by the preceding dens
 So the dense layer before a stochastic layer has H outputs for GS and 2H for the IGR
 families (loc and pre-softplus scale of each unit).
 
+The baselines ST-GS and ReinMax (issue 17; :attr:`igr.families.Family.forward`) have GS's
+units, one logit ``l`` per unit (K = 2 logits ``(l, 0)``), but in training the next layer
+reads an exactly binary value ``z`` in {0, 1} (so ``2 z - 1`` is -1 or +1) whose gradient is
+the estimator's, the same estimators as the VAE latent's (:mod:`igr.models.latent`):
+
+- ST-GS (``forward = "st_gs"``): ``psi ~ GS((l, 0), tau)``, value
+  ``z = 1[psi >= 1/2]`` (:func:`igr.distributions.straight_through`), gradient that of
+  ``psi = sigmoid((l + L) / tau)``: ``dz/dl = psi (1 - psi) / tau``;
+- ReinMax (``forward = "reinmax"``): an exact draw ``D ~ Cat(softmax(l, 0))``, i.e.
+  ``z ~ Bernoulli(sigmoid(l))`` (Gumbel-max,
+  :func:`igr.distributions.estimators.categorical_sample`), value ``z``, gradient
+  ``(2 J(pi1) - J(pi0) / 2)^T g`` (:func:`igr.distributions.estimators.reinmax_one_hot`)
+  with ``pi0 = softmax(l, 0)``, ``pi1 = (D + softmax((l, 0) / tau)) / 2``; at K = 2,
+  ``dz/dl = 2 a (1 - a) - s (1 - s) / 2`` with ``s = sigmoid(l)``,
+  ``a = (z + sigmoid(l / tau)) / 2``.
+
+Their loss has no KL, so only this forward value and its gradient differ from GS.
+
 Loss with M samples ``z_m`` of the units (drawn in sequence: z2 given z1):
 
     loss(x) = -log (1/M) sum_m p(x_low | z_m)
             = log M - logsumexp_m sum_d [x_d log s(o_md) + (1 - x_d) log(1 - s(o_md))],
 
 ``o_m`` the output logits of sample m and ``s`` the sigmoid; the batch loss is its mean over
-examples. Training uses M = 1 relaxed sample; the test loss uses M hard samples: each unit is
-the argmax of its relaxed sample (1 if psi >= 1/2, else 0), which for every family here is a
-draw from the unit's exact Bernoulli argmax law whatever the temperature.
+examples. Training uses M = 1 relaxed sample (the one-hot value above for the baselines);
+the test loss uses M hard samples: each unit is the argmax of its relaxed sample (1 if
+psi >= 1/2, else 0), which for every family here is a draw from the unit's exact Bernoulli
+argmax law whatever the temperature; for the baselines the hard unit is their training
+value without its gradient (ST-GS: that argmax; ReinMax: the exact Bernoulli draw z), so
+their test loss is exact too, and their one-relaxed-sample loss is a one-hard-sample one.
 
 Initialisation: Glorot-uniform weights from stateless seeds (igr.models.networks), zero
 biases; the planar flow as :class:`igr.models.relaxed.PlanarFlowParameters` (``u``, ``w`` at
@@ -42,6 +63,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from igr.distributions import straight_through
+from igr.distributions.estimators import categorical_sample, reinmax_one_hot
 from igr.families import families_of_stage, get_family
 from igr.models import relaxed
 from igr.models.networks import Dense, SeedSequence
@@ -70,6 +93,8 @@ class BinaryUnits(tf.Module):
             int(units),
             float(temperature),
         )
+        #: How the next layer's value is formed (:data:`igr.families.FORWARDS`).
+        self.forward = get_family(family).forward
         self.params_per_unit = relaxed.num_parameters(family, 2, gs_pivot=True)
         self.dense = Dense(fan_in, self.params_per_unit * units, seeds, relu=False, name="dense")
         self.flow = None
@@ -89,11 +114,29 @@ class BinaryUnits(tf.Module):
         )
 
     def __call__(self, h: tf.Tensor, seed, hard: bool = False) -> tf.Tensor:
-        """``psi`` of category "on" [..., units] (relaxed), or its argmax in {0, 1} (hard)."""
-        psi = self.distribution(h).sample(seed=seed)
-        if hard:
-            return tf.cast(psi[..., 0] >= psi[..., 1], psi.dtype)
-        return psi[..., 0]
+        """The value of category "on" [..., units] that the next layer reads.
+
+        Relaxed families: ``psi`` in [0, 1] (training), or its argmax in {0, 1} (``hard``).
+        ST-GS and ReinMax: the one-hot value in {0, 1} with the estimator's gradient
+        (training), the same value without it (``hard``); module docstring.
+        """
+        q = self.distribution(h)
+        if self.forward == "relaxed":
+            psi = q.sample(seed=seed)
+            if hard:
+                return tf.cast(psi[..., 0] >= psi[..., 1], psi.dtype)
+            return psi[..., 0]
+        value = self._one_hot(q, seed)[..., 0]
+        return tf.stop_gradient(value) if hard else value
+
+    def _one_hot(self, q, seed) -> tf.Tensor:
+        """The exactly one-hot value [..., units, 2] of ST-GS or ReinMax with its gradient."""
+        if self.forward == "st_gs":
+            return straight_through(q.sample(seed=seed))
+        if self.forward == "reinmax":
+            logits = tf.convert_to_tensor(q.logits)
+            return reinmax_one_hot(logits, categorical_sample(logits, seed), self.temperature)
+        raise ValueError(f"unknown forward {self.forward!r} of {self.family}")
 
 
 def bernoulli_log_likelihood(x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
