@@ -123,7 +123,7 @@ def test_igr_i_law_matches_adaptive_quadrature_including_small_probabilities(dty
 
 
 def test_igr_i_law_with_xla_equals_graph_mode_inside_a_graph_function():
-    """jit_compile=True (the VAE bound's argmax_law part) gives the same law to rounding,
+    """jit_compile=True (the VAE bound's bound_kernels part) gives the same law to rounding,
     also when called from a graph-mode tf.function, and its gradient."""
     rng = np.random.default_rng(3)
     loc = tf.constant(rng.normal(size=(4, 3, 6)).astype(np.float32))
@@ -144,3 +144,21 @@ def test_igr_i_law_with_xla_equals_graph_mode_inside_a_graph_function():
     np.testing.assert_allclose(compiled, plain, atol=1e-6)
     np.testing.assert_allclose(grad_compiled, grad_plain, atol=1e-5)
     np.testing.assert_allclose(compiled.sum(-1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("quantile", [0.5, 0.75, 1.0])
+@pytest.mark.parametrize("jit", [False, True])
+def test_truncation_quantile_by_counting_equals_the_sorted_element(quantile, jit):
+    """m = n* + 1 with n* element ceil(q (N - 1)) of the sorted n, capped at K_max - 1."""
+    from igr.distributions.igr_stick_breaking import truncation_num_categories
+
+    rng = np.random.default_rng(int(quantile * 100) + jit)
+    k_max, threshold = 8, 0.9
+    choose = tf.function(truncation_num_categories, jit_compile=jit)
+    for scale in (0.05, 0.3, 2.0):  # few, some and all sticks needed to reach the threshold
+        prefix = -np.cumsum(scale * rng.exponential(size=(37, 5, k_max)), -1).astype(np.float32)
+        prefix = np.concatenate([np.zeros_like(prefix[..., :1]), prefix[..., :-1]], -1)
+        n = np.minimum((prefix > np.log1p(-threshold)).sum(-1) + 1, k_max).ravel()
+        n_star = np.sort(n)[int(np.ceil(quantile * (n.size - 1)))]
+        m, cap_hit = choose(tf.constant(prefix), threshold, quantile, k_max)
+        assert int(m) == min(n_star, k_max - 1) + 1 and bool(cap_hit) == (n_star > k_max - 1)

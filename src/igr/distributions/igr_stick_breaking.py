@@ -150,13 +150,18 @@ def truncation_num_categories(log_prefix, threshold, quantile, max_categories):
     `n = 1 + min{j >= 1 : S_j >= threshold}`, or `K_max` when the threshold is never reached;
     as P never increases, `n = min(1 + #{j : P_j > log(1 - threshold)}, K_max)`. `n*` is the
     q-quantile of n over every draw and variable (the 'higher' one: element
-    `ceil(q (N - 1))` of the sorted n), capped at K_max - 1, and `m = n* + 1`.
+    `r = ceil(q (N - 1))` of the sorted n), capped at K_max - 1, and `m = n* + 1`.
+
+    n takes the values 1..K_max, so element r of the sorted n is found by counting, not
+    sorting: it is the smallest v with `#{n <= v} > r` (O(N) instead of O(N log N): the MC
+    argmax law of the bound draws 10^6 n per chunk, where the sort took a third of the time).
     """
     unreached = tf.cast(log_prefix > math.log1p(-threshold), tf.int32)
     n = tf.minimum(tf.reduce_sum(unreached, axis=-1) + 1, max_categories)
-    flat = tf.sort(tf.reshape(n, [-1]))
-    last = tf.cast(tf.size(flat) - 1, tf.float32)
-    n_star = tf.gather(flat, tf.cast(tf.math.ceil(quantile * last), tf.int32))
+    flat = tf.reshape(n, [-1])
+    counts = tf.math.unsorted_segment_sum(tf.ones_like(flat), flat, max_categories + 1)
+    rank = tf.cast(tf.math.ceil(quantile * tf.cast(tf.size(flat) - 1, tf.float32)), tf.int32)
+    n_star = tf.argmax(tf.cast(tf.cumsum(counts) > rank, tf.int32), output_type=tf.int32)
     cap_hit = n_star > max_categories - 1
     return tf.minimum(n_star, max_categories - 1) + 1, cap_hit
 
