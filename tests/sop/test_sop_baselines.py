@@ -17,6 +17,7 @@ from scipy.special import expit
 from igr.distributions.estimators import categorical_sample
 from igr.models.sop import DoubleLinearSOP
 from igr.reporting.sop import claim_check, sop_table_rows, summarize_sop
+from tests.sop.test_sop_training import _evaluation
 
 BASELINES = ("st_gs", "reinmax")
 IN, UNITS, OUT, B = 6, 40, 5, 50
@@ -171,20 +172,6 @@ def test_igr_sop_train_runs_both_baselines_on_digits(tmp_path):
     reinmax = json.loads((tmp_path / "reinmax" / "evaluation.json").read_text())
     assert reinmax["temperature_source"]["kind"] == "given"
     assert reinmax["settings"]["temperature"] == 1.0
-
-
-def _evaluation(family, seed, loss):
-    return {
-        "settings": {"dataset": "digits", "family": family, "seed": seed, "temperature": 0.5},
-        "test_loss": loss,
-        "test_loss_relaxed_one_sample": loss + 0.5,
-        "final_train_loss": loss + 1.0,
-        "num_samples": 1000,
-        "test_examples": 297,
-        "image_shape": [8, 8, 1],
-        "truth": np.zeros((2, 64)).tolist(),
-        "predicted_lower": np.full((2, 32), 0.5).tolist(),
-    }
 
 
 def test_the_claim_leaves_the_baselines_out(tmp_path):

@@ -17,17 +17,11 @@ import tensorflow as tf
 from igr.experiments.priors import learn_prior
 from igr.experiments.vae import build_model
 from igr.io import read_json
+from tests.vae.test_model import SETTINGS as MODEL_SETTINGS
+from tests.vae.test_model import _images
 
 BASELINES = ("st_gs", "reinmax")
-SETTINGS = dict(  # noqa: C408
-    dataset="digits", architecture="linear", family="st_gs", likelihood="bernoulli",
-    temperature=0.5, num_variables=4, num_categories=10, planar_layers=2, threshold=0.9,
-    quantile=0.75, seed=3,
-)
-
-
-def _images(n=8, shape=(8, 8, 1), seed=0):
-    return (np.random.default_rng(seed).random((n, *shape)) > 0.5).astype(np.float32)
+SETTINGS = {**MODEL_SETTINGS, "family": "st_gs"}
 
 
 def _model(family, prior_files, **changes):

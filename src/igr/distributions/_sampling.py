@@ -40,6 +40,16 @@ def standard_normal(shape, dtype, seed):
     return tf.reshape(normal, shape)
 
 
+def with_gradient(value, gradient_path):
+    """``value`` in the forward pass, the gradient of ``gradient_path`` in the backward pass.
+
+    ``value + (path - stop_gradient(path))``: the bracket is exactly 0 in the forward pass,
+    so the result equals ``value`` bit for bit (a one-hot ``D`` stays exactly one-hot;
+    ``path + stop_gradient(value - path)`` is off by a rounding error in some entries).
+    """
+    return tf.stop_gradient(value) + (gradient_path - tf.stop_gradient(gradient_path))
+
+
 def sample_shape_vector(sample_shape):
     """`sample_shape` (an int, a sequence or a tensor) as a rank-1 int32 shape."""
     return ps.reshape(ps.convert_to_shape_tensor(sample_shape, tf.int32), [-1])

@@ -50,6 +50,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from igr.distributions._sampling import with_gradient
 from igr.distributions.gumbel_softmax import GumbelSoftmax, straight_through
 
 #: An objective: points [..., K] (one-hot or relaxed) to values [...].
@@ -86,15 +87,6 @@ def categorical_sample(logits, seed):
 def categorical_log_prob(logits, one_hot):
     """``log q(D) = D . log_softmax(logits)``."""
     return tf.reduce_sum(one_hot * tf.math.log_softmax(logits, axis=-1), axis=-1)
-
-
-def with_gradient(value, gradient_path):
-    """``value`` in the forward pass, the gradient of ``gradient_path`` in the backward pass.
-
-    ``value + (path - stop_gradient(path))``: the bracket is exactly 0 in the forward pass,
-    so the result equals ``value`` bit for bit (a one-hot ``D`` stays exactly one-hot).
-    """
-    return tf.stop_gradient(value) + (gradient_path - tf.stop_gradient(gradient_path))
 
 
 def score_function_surrogate(value, log_prob):

@@ -31,7 +31,7 @@ from tensorflow_probability.python.internal import (
 from tensorflow_probability.python.internal import prefer_static as ps
 
 from igr.distributions._checks import as_parameter, check_event_size, check_positive
-from igr.distributions._sampling import sample_shape_vector
+from igr.distributions._sampling import sample_shape_vector, with_gradient
 
 
 def exp_concrete_log_prob(log_psi, logits, temperature):
@@ -49,14 +49,9 @@ def exp_concrete_log_prob(log_psi, logits, temperature):
 
 
 def straight_through(psi):
-    """`one_hot(argmax psi)` forward, gradient of `psi` backward.
-
-    Written `hard + (psi - stop_gradient(psi))`: the bracket is exactly 0 in the forward
-    pass, so the value is exactly one-hot (`psi + stop_gradient(hard - psi)` is off by a
-    rounding error in some entries).
-    """
+    """`one_hot(argmax psi)` forward, exactly, gradient of `psi` backward (`with_gradient`)."""
     hard = tf.one_hot(tf.argmax(psi, axis=-1), ps.shape(psi)[-1], dtype=psi.dtype)
-    return hard + (psi - tf.stop_gradient(psi))
+    return with_gradient(hard, psi)
 
 
 class GumbelSoftmax(distribution_lib.AutoCompositeTensorDistribution):

@@ -56,8 +56,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from igr.distributions import categorical_kl, sample_and_kl, straight_through
-from igr.distributions.estimators import categorical_sample, reinmax_one_hot
+from igr.distributions import categorical_kl, sample_and_kl
 from igr.families import UNIFORM_PRIOR_TOLERANCE, families_of_stage, get_family, logits_spread
 from igr.models import relaxed
 
@@ -155,7 +154,8 @@ class Latent(tf.Module):
         if self.forward == "relaxed":
             psi, kl, truncation = sample_and_kl(q, self.prior(), seed)
         else:
-            psi, truncation = self._one_hot_sample(q, seed), None
+            psi = relaxed.one_hot_sample(self.family, q, self.temperature, seed)
+            truncation = None
         if self.kl == "categorical":
             kl = self._categorical_kl(q)
         extras: dict[str, tf.Tensor] = {}
@@ -165,15 +165,6 @@ class Latent(tf.Module):
                 "cap_hit": tf.cast(truncation.cap_hit, tf.float32),
             }
         return psi, kl, extras
-
-    def _one_hot_sample(self, q, seed) -> tf.Tensor:
-        """The one-hot forward value of ST-GS or ReinMax [B, V, K] with its gradient path."""
-        logits = tf.convert_to_tensor(q.logits)
-        if self.forward == "st_gs":
-            return straight_through(q.sample(seed=seed))
-        if self.forward == "reinmax":
-            return reinmax_one_hot(logits, categorical_sample(logits, seed), self.temperature)
-        raise ValueError(f"unknown forward {self.forward!r} of {self.family}")
 
     def _categorical_kl(self, q) -> tf.Tensor:
         """``KL(Cat(softmax(logits_q)) || Cat(softmax(logits_p)))`` [B, V], exact."""

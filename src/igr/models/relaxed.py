@@ -15,6 +15,8 @@ Every stage builds a family here, by the name it has in :mod:`igr.families`:
 - :func:`prior`: the learned uniform prior of a family (its priors-stage record, spec 2),
   broadcast over V variables. The record holds the parameters of the family's
   ``prior_family`` (IGR-Planar's prior is IGR-I's, spec 1.4).
+- :func:`one_hot_sample`: the one-hot forward value of ST-GS and ReinMax with its gradient,
+  read by the VAE latent and the SOP units.
 
 The training KL of a posterior against its prior is :func:`igr.distributions.sample_and_kl`.
 """
@@ -29,7 +31,15 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from igr.distributions import IGRI, IGRSB, GumbelSoftmax, IGRPlanar, TruncatedIGRSB
+from igr.distributions import (
+    IGRI,
+    IGRSB,
+    GumbelSoftmax,
+    IGRPlanar,
+    TruncatedIGRSB,
+    straight_through,
+)
+from igr.distributions.estimators import categorical_sample, reinmax_one_hot
 from igr.families import get_family
 
 #: Scale of the planar flow's initial ``u`` and ``w``: ``0.01 * N(0, 1)`` entries (module docs).
@@ -73,6 +83,20 @@ class PlanarFlowParameters(tf.Module):
             return tf.broadcast_to(flow, tf.concat([batch_shape, tf.shape(flow)], 0))
 
         return tile(self.u), tile(self.w), tile(self.b)
+
+
+def one_hot_sample(family: str, q, temperature, seed) -> tf.Tensor:
+    """The exactly one-hot value [..., K] of a family whose :attr:`Family.forward` is not
+    ``relaxed``, with its estimator's gradient, from its GS distribution ``q``: ST-GS
+    ``one_hot(argmax psi)``, psi ~ q, gradient of psi (``straight_through``); ReinMax an exact
+    ``D ~ Cat(softmax(logits))`` with the ReinMax backward (``reinmax_one_hot``)."""
+    forward = get_family(family).forward
+    if forward == "st_gs":
+        return straight_through(q.sample(seed=seed))
+    if forward == "reinmax":
+        logits = tf.convert_to_tensor(q.logits)
+        return reinmax_one_hot(logits, categorical_sample(logits, seed), temperature)
+    raise ValueError(f"{family} has no one-hot forward value (forward {forward!r})")
 
 
 def num_parameters(family: str, num_categories: int, *, gs_pivot: bool = False) -> int:

@@ -63,8 +63,6 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from igr.distributions import straight_through
-from igr.distributions.estimators import categorical_sample, reinmax_one_hot
 from igr.families import families_of_stage, get_family
 from igr.models import relaxed
 from igr.models.networks import Dense, SeedSequence
@@ -126,17 +124,8 @@ class BinaryUnits(tf.Module):
             if hard:
                 return tf.cast(psi[..., 0] >= psi[..., 1], psi.dtype)
             return psi[..., 0]
-        value = self._one_hot(q, seed)[..., 0]
+        value = relaxed.one_hot_sample(self.family, q, self.temperature, seed)[..., 0]
         return tf.stop_gradient(value) if hard else value
-
-    def _one_hot(self, q, seed) -> tf.Tensor:
-        """The exactly one-hot value [..., units, 2] of ST-GS or ReinMax with its gradient."""
-        if self.forward == "st_gs":
-            return straight_through(q.sample(seed=seed))
-        if self.forward == "reinmax":
-            logits = tf.convert_to_tensor(q.logits)
-            return reinmax_one_hot(logits, categorical_sample(logits, seed), self.temperature)
-        raise ValueError(f"unknown forward {self.forward!r} of {self.family}")
 
 
 def bernoulli_log_likelihood(x: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:

@@ -44,6 +44,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from igr.io import read_json, write_text_atomic
 from igr.reporting.figures import FAMILY_COLORS, family_label, plt, save_figure
@@ -268,7 +269,7 @@ def vae_items(vae_table, settings: ClaimSettings) -> list[str]:
             if igr.empty:
                 continue
             subject = f"{family_label(family)} vs GS, trained VAEs ({dataset}, {architecture})"
-            both = _concat(gs, igr)
+            both = pd.concat([gs, igr], ignore_index=True)
             collapsed = both[both["kl_per_variable"] < settings.collapse_kl_per_variable]
             if gs.empty:
                 verdict = Verdict(NOT_ASSESSABLE, "the grid has no GS run to compare with")
@@ -294,12 +295,6 @@ def vae_items(vae_table, settings: ClaimSettings) -> list[str]:
     return lines
 
 
-def _concat(*frames):
-    import pandas as pd
-
-    return pd.concat(frames, ignore_index=True)
-
-
 def _seed_mean(runs) -> tuple[float, float]:
     """Mean relative variance over seeds and its standard error (over batches for one seed)."""
     values = runs["relative_variance"].to_numpy(dtype=float)
@@ -309,8 +304,6 @@ def _seed_mean(runs) -> tuple[float, float]:
 
 
 def _run_summarize(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from igr.errors import InputError
     from igr.experiments.gradient_study import COLUMNS
 
