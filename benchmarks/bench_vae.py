@@ -59,7 +59,7 @@ from igr.data import InputPipeline, load_arrays
 from igr.experiments.priors import learn_prior
 from igr.experiments.vae import bound_evaluator, build_model
 from igr.families import family_label, get_family, use_xla
-from igr.training import Trainer, step_seed
+from igr.training import Trainer, compile_step
 
 FAMILIES = ("gs", "igr_i", "igr_planar", "igr_sb", "igr_sb_trunc")
 MODES = {"graph": False, "xla": True}
@@ -88,13 +88,13 @@ def make_step(loss_fn, variables, jit):
     optimizer = tf_keras.optimizers.Adam(1e-3)
     optimizer.build(variables)
 
-    def step(x, t):
+    def step(x, seed):
         with tf.GradientTape() as tape:
-            loss = loss_fn(x, step_seed(1, t))
+            loss = loss_fn(x, seed)
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
-    return tf.function(step, jit_compile=jit)
+    return compile_step(step, 1, jit)  # the Trainer's compilation (noise pool under XLA)
 
 
 def plain_tfp_gs(model):

@@ -1,4 +1,5 @@
-"""The `igr` entry point keeps TensorFlow's start-up banner out of job logs."""
+"""The `igr` entry point keeps TensorFlow's start-up banner out of job logs, and its
+start-up short (no Keras 3 import)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def test_banner_lines_are_recognised_and_others_kept():
 
 def _run_igr_importing_tensorflow(environ: dict[str, str]) -> subprocess.CompletedProcess:
     """The console script's path through main(), with a subcommand replaced by one that
-    imports TensorFlow, runs an op and writes to stderr from Python and from C."""
+    imports TensorFlow, runs an op and writes to stderr from Python and from C; stdout
+    says whether Keras 3 (``keras.src``) was imported."""
     code = (
         "import sys, igr.cli as cli\n"
         "def stage(args):\n"
@@ -32,6 +34,7 @@ def _run_igr_importing_tensorflow(environ: dict[str, str]) -> subprocess.Complet
         "    float(tf.reduce_sum(tf.ones([3])))\n"
         "    print('python line', file=sys.stderr)\n"
         "    os.write(2, b'raw fd line\\n')\n"
+        "    print('keras 3 imported:', 'keras.src' in sys.modules)\n"
         "    return 0\n"
         "parser = cli.build_parser\n"
         "def build():\n"
@@ -57,3 +60,16 @@ def test_level_zero_keeps_the_full_output():
     done = _run_igr_importing_tensorflow({**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"})
     assert done.returncode == 0, done.stderr.decode()
     assert any(is_banner(line) for line in done.stderr.splitlines()), done.stderr
+
+
+def test_entry_point_imports_tensorflow_without_keras_3():
+    environ = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    done = _run_igr_importing_tensorflow(environ)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"keras 3 imported: False" in done.stdout.splitlines(), done.stdout
+
+
+def test_entry_point_respects_the_users_keras_setting():
+    done = _run_igr_importing_tensorflow({**os.environ, "TF_USE_LEGACY_KERAS": "0"})
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"keras 3 imported: True" in done.stdout.splitlines(), done.stdout

@@ -3,12 +3,18 @@
 Each stage module exposes ``add_parser(subparsers)``, which registers its subcommand and
 sets ``func`` (called with the parsed namespace) as the parser default. Modules are imported
 lazily so that ``igr --help`` and ``igr --version`` stay fast (TensorFlow is not imported).
+
+At start-up the console script sets ``TF_USE_LEGACY_KERAS=1`` unless the user set it:
+igr uses ``tf_keras`` (Keras 2) only, and without the variable ``import tensorflow`` also
+imports Keras 3 and, through its scikit-learn wrapper, scikit-learn: about 2 of the 8
+seconds every TensorFlow job spends importing on the 2-core CPU (README, "Benchmarks").
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from igr import __version__
@@ -66,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv is None:  # the console script, not a call from Python
         quiet_tensorflow()
+        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # module docstring
     try:
         return int(args.func(args) or 0)
     except (InputError, DatasetError) as error:

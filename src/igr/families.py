@@ -135,7 +135,7 @@ FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
         Family("gs", "GS", "#4c72b0", 0, "gs", "gs", ("logits",), True,
-               ("priors", "temperatures", "simplex_proximity", "vae", "sop"), xla=_XLA_BOUND),
+               ("priors", "temperatures", "simplex_proximity", "vae", "sop"), xla=_XLA_TRAINING_AND_BOUND),
         Family("igr_i", "IGR-I", "#dd8452", 1, "igr_i", "igr_i", _GAUSSIAN, True,
                ("priors", "temperatures", "simplex_proximity", "vae", "sop"), xla=_XLA_TRAINING_AND_BOUND),
         Family("igr_planar", "IGR-Planar", "#55a868", 2, "igr_planar", "igr_i", _GAUSSIAN, False,

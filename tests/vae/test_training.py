@@ -212,3 +212,12 @@ def test_nan_stops_at_once_naming_epoch_and_step(prior_files, tmp_path):
     assert 'model_checkpoint_path: "ckpt-150"' in index
     history = pd.read_csv(tmp_path / "run" / "history.csv")
     assert history["epoch"].tolist() == [1]
+
+
+def test_only_xla_runs_name_their_noise_in_the_fingerprint():
+    """Graph-mode runs keep the identity they had before the XLA noise pool; XLA runs,
+    whose random numbers changed with it, name it (and so start afresh)."""
+    from igr.experiments.vae import code_options
+
+    assert code_options(False) == {"jit_compile": False}
+    assert code_options(True) == {"jit_compile": True, "xla_noise": "uniform pool drawn in graph mode"}

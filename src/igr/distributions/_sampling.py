@@ -14,11 +14,13 @@ import tensorflow as tf
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import samplers
 
+from igr.distributions import noise
+
 
 def standard_normal(shape, dtype, seed):
     """N(0, 1) draws of `shape` from a stateless seed, by Box-Muller on one flat block.
 
-    With `u1, u2` uniform on [0, 1) (two draws of the split seed), the block is
+    With `u1, u2` uniform on [0, 1) (two draws of the split seed, :func:`noise.uniform`), the block is
     `sqrt(-2 log(1 - u1)) * sin(2 pi u2 + [pi / 2, 0])`, of shape [2, half]: its first row
     is the cos half, its second the sin half (`cos a = sin(a + pi / 2)`), so one broadcast
     sin replaces a cos, a sin and their concatenation, and nothing is sliced along the
@@ -30,9 +32,9 @@ def standard_normal(shape, dtype, seed):
     half = (size + 1) // 2
     radius_seed, angle_seed = samplers.split_seed(seed, 2)
     radius = tf.math.sqrt(
-        -2.0 * tf.math.log1p(-samplers.uniform([half], dtype=dtype, seed=radius_seed))
+        -2.0 * tf.math.log1p(-noise.uniform([half], dtype, radius_seed))
     )
-    angle = (2.0 * math.pi) * samplers.uniform([half], dtype=dtype, seed=angle_seed)
+    angle = (2.0 * math.pi) * noise.uniform([half], dtype, angle_seed)
     phase = tf.constant([[0.5 * math.pi], [0.0]], dtype)
     normal = tf.reshape(radius * tf.math.sin(angle + phase), [-1])
     if not (isinstance(size, (int, np.integer)) and size % 2 == 0):

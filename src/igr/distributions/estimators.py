@@ -50,6 +50,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from igr.distributions import noise
 from igr.distributions._sampling import with_gradient
 from igr.distributions.gumbel_softmax import GumbelSoftmax, straight_through
 
@@ -70,9 +71,10 @@ class GradientEstimate(NamedTuple):
 
 
 def _gumbel_noise(shape, dtype, seed):
-    """``-log(-log U)``, U uniform on [tiny, 1) from a stateless seed (finite at both ends)."""
+    """``-log(-log U)``, U uniform on [tiny, 1) from a stateless seed (finite at both ends;
+    :func:`igr.distributions.noise.uniform`)."""
     tiny = np.finfo(dtype.as_numpy_dtype).tiny
-    uniform = tf.random.stateless_uniform(shape, seed, minval=tiny, maxval=1.0, dtype=dtype)
+    uniform = noise.uniform(shape, dtype, seed, minval=tiny, maxval=1.0)
     return -tf.math.log(-tf.math.log(uniform))
 
 

@@ -30,6 +30,7 @@ from tensorflow_probability.python.internal import (
 )
 from tensorflow_probability.python.internal import prefer_static as ps
 
+from igr.distributions import noise
 from igr.distributions._checks import as_parameter, check_event_size, check_positive
 from igr.distributions._sampling import sample_shape_vector, with_gradient
 
@@ -146,7 +147,7 @@ class GumbelSoftmax(distribution_lib.AutoCompositeTensorDistribution):
             ),
             logits.dtype,
         )
-        uniform = samplers.uniform(shape, minval=tiny, maxval=1.0, dtype=logits.dtype, seed=seed)
+        uniform = noise.uniform(shape, logits.dtype, seed, minval=tiny, maxval=1.0)
         gumbel = -tf.math.log(-tf.math.log(uniform))
         return tf.math.log_softmax((logits + gumbel) / temperature[..., tf.newaxis], axis=-1)
 

@@ -202,6 +202,16 @@ def bound_evaluator(
     return bounds
 
 
+#: How the XLA training step gets its noise (igr.training.compiled); part of the fingerprint
+#: of XLA runs, whose random numbers changed with it.
+XLA_NOISE = "uniform pool drawn in graph mode"
+
+
+def code_options(jit_compile: bool) -> dict[str, Any]:
+    """The code options of a run's fingerprint: graph-mode runs keep their identity."""
+    return {"jit_compile": True, "xla_noise": XLA_NOISE} if jit_compile else {"jit_compile": False}
+
+
 def run_fingerprint_settings(
     args: argparse.Namespace, settings: dict[str, Any], prior_sha256: str, data_id: dict
 ) -> dict[str, Any]:
@@ -222,7 +232,7 @@ def run_fingerprint_settings(
         },
         "prior_sha256": prior_sha256,
         "data": data_id,
-        "code": {"jit_compile": use_xla(settings["family"], "training", args.jit)},
+        "code": code_options(use_xla(settings["family"], "training", args.jit)),
         "debug_nan_at_step": args.debug_nan_at_step,
     }
 
@@ -349,6 +359,7 @@ def _train(args: argparse.Namespace) -> int:
             "kl_warmup_steps": args.kl_warmup_steps,
             "jit_compile": use_xla(settings["family"], "training", args.jit),
             "jit_setting": args.jit,
+            "xla_noise": XLA_NOISE if use_xla(settings["family"], "training", args.jit) else None,
             "resumed_from_epoch": result.resumed_epoch,
         },
         "fingerprint": start.fingerprint,

@@ -69,6 +69,7 @@ _TRAINER_EXPORTS = (
     "Trainer",
     "TrainingDiverged",
     "TrainingPreempted",
+    "compile_step",
     "step_seed",
 )
 

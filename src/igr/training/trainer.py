@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from igr.io import write_csv_atomic
 from igr.training import preemption
+from igr.training.compiled import compile_step, step_seed  # noqa: F401 (step_seed re-exported)
 from igr.training.preemption import EXIT_PREEMPTED  # noqa: F401 (re-exported)
 from igr.training.progress import duration
 #: Exit status of a run stopped by a NaN or Inf (the last good checkpoint is kept).
@@ -54,16 +55,6 @@ class TrainingDiverged(FloatingPointError):
             "(training stopped; the last good checkpoint is kept)"
         )
         self.epoch, self.step, self.name, self.value = epoch, step, name, value
-
-
-def step_seed(seed: int | tf.Tensor, step: int | tf.Tensor) -> tf.Tensor:
-    """Stateless seed (int32 [2], TFP's seed dtype) of global step t: ``fold_in((seed, 0), t)``.
-
-    A pure function of (seed, step): a resumed run draws the same numbers as an
-    uninterrupted one without saving any random-number state.
-    """
-    base = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
-    return tf.random.experimental.stateless_fold_in(base, tf.cast(step, tf.int32))
 
 
 def _write_scalar(name: str, value: float, step: int) -> None:
@@ -141,7 +132,8 @@ class Trainer:
 
     Args:
       step_fn: ``step_fn(batch, seed) -> {"loss": scalar, ...}``; it applies the update
-        itself. It is wrapped in ``tf.function(jit_compile=jit_compile)``.
+        itself. It is compiled by :func:`igr.training.compiled.compile_step` (graph mode, or
+        XLA with the step's noise drawn outside XLA).
       pipeline: an :class:`igr.data.InputPipeline` (``epochs(n, start)``,
         ``batches_per_epoch``).
       trackables: objects saved in the checkpoint (model, optimizer, ...), with all their
@@ -155,7 +147,7 @@ class Trainer:
       evaluate: optional ``evaluate(epoch) -> {name: float}`` run after each epoch.
       evaluate_every: run ``evaluate`` every this many epochs (and after the last one).
       max_to_keep: checkpoints kept by the manager.
-      jit_compile: compile the step with XLA.
+      jit_compile: compile the step with XLA (:mod:`igr.training.compiled`).
       tensorboard: write TensorBoard scalars.
       progress_stream: where progress goes (stderr by default).
     """
@@ -198,12 +190,7 @@ class Trainer:
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, str(self.output_dir / CHECKPOINT_DIR), max_to_keep=max_to_keep
         )
-        seed_value = self.seed
-
-        def compiled_step(batch, step):
-            return step_fn(batch, step_seed(seed_value, step))
-
-        self._step = tf.function(compiled_step, jit_compile=jit_compile, reduce_retracing=True)
+        self._step = compile_step(step_fn, self.seed, jit_compile)
         self._stop_requested = False
         self._pause_step = preemption.pause_step()
 
