@@ -114,13 +114,16 @@ def logits_spread(logits) -> float:
     rows = logits if logits and isinstance(logits[0], (list, tuple)) else [logits]
     return max(float(max(row)) - float(min(row)) for row in rows)
 
-#: Measured by ``benchmarks/bench_vae.py`` (2026-12-03, 2-core AMD EPYC, TF 2.21, MNIST
-#: nonlinear, batch 100; 10 interleaved rounds of 40 steps; README "Benchmarks"): the XLA
-#: training step over the graph-mode one, median steps/s: IGR-I 1.23, IGR-Planar 1.26,
-#: IGR-SB 1.24, truncated IGR-SB 1.08 (inter-quartile ranges apart), GS 1.05 (ranges
-#: overlap; slower than graph in issue 16's runs), so GS stays in graph mode. The bound
-#: (evaluation) is 2-4x slower with XLA for every family measured (GS, IGR-I, truncated
-#: IGR-SB at S = 100 and 1,000): it stays in graph mode everywhere.
+#: Measured by ``benchmarks/bench_vae.py`` (2026-12-03 14:35, 2-core AMD EPYC, TF 2.21, MNIST
+#: nonlinear, batch 100; 15 interleaved rounds of 40 steps; README "Benchmarks"), with the
+#: XLA step's noise drawn outside XLA (:mod:`igr.training.compiled`): the XLA training step
+#: over the graph-mode one, median steps/s: GS 1.13, IGR-I 1.15, IGR-Planar 1.12, IGR-SB
+#: 1.12, truncated IGR-SB 1.11 (GS's inter-quartile ranges apart; the others' overlap in
+#: this run and were apart in one or both quick runs of the same hour; none was slower), so
+#: every measured family trains with XLA. ST-GS and
+#: ReinMax are not measured and stay in graph mode. The bound (evaluation) is 2.5-4x slower
+#: with XLA for every family measured (GS, IGR-I, truncated IGR-SB at S = 100): it stays in
+#: graph mode everywhere.
 #:
 #: The bound's elementwise kernels compiled with XLA inside the graph-mode bound (part
 #: ``bound_kernels``; the same bench, 3 interleaved repeats on 1,000 test images, seconds
