@@ -20,9 +20,9 @@ from igr.distributions import noise
 def standard_normal(shape, dtype, seed):
     """N(0, 1) draws of `shape` from a stateless seed, by Box-Muller on one flat block.
 
-    With `u1, u2` uniform on [0, 1) (two draws of the split seed, :func:`noise.uniform`), the block is
-    `sqrt(-2 log(1 - u1)) * sin(2 pi u2 + [pi / 2, 0])`, of shape [2, half]: its first row
-    is the cos half, its second the sin half (`cos a = sin(a + pi / 2)`), so one broadcast
+    With `u1, u2` uniform on [0, 1) (two draws of the split seed, :func:`noise.uniform`), the
+    block is `sqrt(-2 log(1 - u1)) * sin(2 pi u2 + [pi / 2, 0])`, of shape [2, half]: its first
+    row is the cos half, its second the sin half (`cos a = sin(a + pi / 2)`), so one broadcast
     sin replaces a cos, a sin and their concatenation, and nothing is sliced along the
     (short) last axis. Draws are i.i.d., so the layout does not change their law. `1 - u1`
     lies in (0, 1], so the radius is finite.

@@ -299,6 +299,7 @@ def _train(args: argparse.Namespace) -> int:
         args, settings, prior_sha256, data_identity(args.dataset, data)
     )
     start = prepare_run_folder(args.run_dir, fingerprint_settings, args.epochs)
+    code = fingerprint_settings["code"]  # code_options: the compilation the run's identity names
     print(f"igr vae train: {start.describe()}", file=sys.stderr)
     tf.random.set_seed(args.seed)
     model = build_model(settings, prior, data.x_train.shape[1:])
@@ -337,7 +338,7 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         evaluate=evaluate,
         evaluate_every=args.eval_every,
-        jit_compile=use_xla(settings["family"], "training", args.jit),
+        jit_compile=code["jit_compile"],
     )
     try:
         result = trainer.fit()
@@ -357,9 +358,9 @@ def _train(args: argparse.Namespace) -> int:
             "batch_size": args.batch_size,
             "learning_rate": args.learning_rate,
             "kl_warmup_steps": args.kl_warmup_steps,
-            "jit_compile": use_xla(settings["family"], "training", args.jit),
+            "jit_compile": code["jit_compile"],
             "jit_setting": args.jit,
-            "xla_noise": XLA_NOISE if use_xla(settings["family"], "training", args.jit) else None,
+            "xla_noise": code.get("xla_noise"),
             "resumed_from_epoch": result.resumed_epoch,
         },
         "fingerprint": start.fingerprint,
