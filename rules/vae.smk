@@ -55,7 +55,7 @@ rule evaluate_vae:
     resources:
         **pipeline.rule_resources("evaluate_vae"),
     params:
-        options=pipeline.vae_evaluate_options(),
+        options=lambda wildcards: pipeline.vae_evaluate_options(wildcards.family),
     shell:
         "igr vae evaluate {input.record} {params.options}"
         " --threads {threads} --output {output.evaluation} > {log} 2>&1"

@@ -181,6 +181,20 @@ def use_xla(name: str, part: str, setting: str | bool = "auto") -> bool:
     return setting == "true"
 
 
+#: The compiled parts of each ``igr vae`` command.
+COMMAND_XLA_PARTS = {"train": ("training",), "evaluate": ("evaluation", "bound_kernels")}
+
+
+def xla_parts(name: str, command: str, setting: str | bool = "auto") -> str:
+    """The parts of ``igr vae <command>`` (:data:`COMMAND_XLA_PARTS`) that compile with XLA
+    for family ``name`` under ``setting``, as ``evaluation,bound_kernels`` or ``none``: what
+    the rules pass as ``--expect-xla``, so that a change of the table reruns exactly the
+    jobs whose compilation (and so whose random numbers or speed) it changes."""
+    parts = COMMAND_XLA_PARTS[command]
+    chosen = [part for part in parts if use_xla(name, part, setting)]
+    return ",".join(chosen) or "none"
+
+
 def get_family(name: str) -> Family:
     """The record of ``name``; a ``KeyError`` naming the known families otherwise."""
     try:

@@ -204,6 +204,15 @@ def _set(config: dict, dotted_key: str, value) -> dict:
             "gradients.toy.num_draws", 12000,
             ["all", "gradient_study_toy", "summarize_gradients"], id="gradient-draws"
         ),
+        pytest.param(
+            # auto compiles both default families' training step and bound kernels with XLA
+            # (igr.families); false changes the --expect-xla params of all their VAE jobs.
+            "vae.jit_compile", False,
+            [f"{rule}[dataset=codes, architecture=nonlinear, family={family}, seed=5328]"
+             for rule in ("train_vae", "evaluate_vae", "vae_encoder_gradients")
+             for family in ("gs", "igr_i")] + ["all", "summarize_vae", "summarize_gradients"],
+            id="vae-jit",
+        ),
         pytest.param("resources.default.threads", 2, [], id="resources-never-rerun"),
     ],
 )

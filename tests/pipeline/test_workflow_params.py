@@ -36,11 +36,12 @@ def test_family_specific_training_options():
     assert "--kl-warmup-steps 1000" in pipeline.vae_train_options("igr_i")
     assert "--kl-warmup-steps 0" in Pipeline(with_change("vae.kl_warmup_steps", 0)).vae_train_options("gs")
     assert pipeline.vae_train_options("igr_i").endswith(
-        "--temperature-file results/temperatures/igr_i_K10.json --jit auto"
+        "--temperature-file results/temperatures/igr_i_K10.json --jit auto --expect-xla training"
     )
     assert pipeline.vae_temperature_file("igr_sb_trunc") == ["results/temperatures/igr_sb_trunc_K10.json"]
     given = Pipeline(with_change("vae.temperatures.igr_i", 0.5))
-    assert given.vae_train_options("igr_i").endswith("--temperature 0.5 --jit auto")
+    assert given.vae_train_options("igr_i").endswith(
+        "--temperature 0.5 --jit auto --expect-xla training")
     assert given.vae_temperature_file("igr_i") == []
 
 
@@ -53,10 +54,35 @@ def test_calibration_reads_the_family_prior_and_keeps_the_truncation():
     assert "--threshold" not in pipeline.calibration_options("gs")
     assert pipeline.sop_temperature_file("igr_i") == ["results/temperatures/igr_i_K2.json"]
     assert "results/temperatures/gs_K2.json" in pipeline.temperature_outputs()
-    assert pipeline.vae_train_options("gs").endswith(" --jit auto")
-    assert " --jit true" in Pipeline(with_change("vae.jit_compile", True)).vae_train_options("gs")
-    assert Pipeline(with_change("vae.jit_compile", False)).vae_evaluate_options().endswith(
-        " --jit false")
+
+
+def test_jit_options_name_the_parts_the_table_compiles(monkeypatch):
+    """The rules' params carry the resolved XLA parts, so a change of the table in
+    igr.families reruns exactly the jobs of the families it changes."""
+    import dataclasses
+
+    from igr import families
+
+    pipeline = Pipeline(DEFAULT)
+    assert pipeline.vae_train_options("gs").endswith(" --jit auto --expect-xla training")
+    assert families.xla_parts("st_gs", "train") == "none"
+    assert families.xla_parts("st_gs", "train", True) == "training"
+    assert pipeline.vae_evaluate_options("igr_i").endswith(
+        " --jit auto --expect-xla bound_kernels")
+    forced = Pipeline(with_change("vae.jit_compile", True))
+    assert forced.vae_evaluate_options("gs").endswith(
+        " --jit true --expect-xla evaluation,bound_kernels")
+    assert Pipeline(with_change("vae.jit_compile", False)).vae_evaluate_options("gs").endswith(
+        " --jit false --expect-xla none")
+
+    names = DEFAULT["vae"]["families"]
+    assert "igr_i" in names and len(names) > 1
+    before = {name: pipeline.vae_train_options(name) for name in names}
+    monkeypatch.setitem(families.FAMILIES, "igr_i",
+                        dataclasses.replace(families.FAMILIES["igr_i"], xla=frozenset()))
+    after = {name: pipeline.vae_train_options(name) for name in names}
+    assert [name for name in before if before[name] != after[name]] == ["igr_i"]
+    assert after["igr_i"].endswith(" --expect-xla none")
 
 
 def test_grids_and_resources():

@@ -118,3 +118,12 @@ def test_evaluate_refuses_a_record_that_is_not_a_train_record(tmp_path):
     result = _run([sys.executable, "-m", "igr", "vae", "evaluate", str(record),
                    "--output", str(tmp_path / "evaluation.json")])
     _assert_refused(result, tmp_path, "not a train record of this igr (no fingerprint)")
+
+
+def test_a_compilation_other_than_the_rules_expect_is_refused(prior_files, tmp_path):
+    """``--expect-xla`` names the parts the rules resolved from igr.families; a job whose
+    code would compile others (the table changed under a planned DAG) stops before work."""
+    result = _run(_vae_train(tmp_path, prior_files["igr_i"], "--jit", "false",
+                             "--expect-xla", "training"))
+    _assert_refused(result, tmp_path, "--expect-xla training", "under --jit false",
+                    "compiles none")

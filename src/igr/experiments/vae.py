@@ -53,6 +53,7 @@ from igr.families import (
     get_family,
     logits_spread,
     use_xla,
+    xla_parts,
 )
 from igr.experiments._common import (
     configure_threads,
@@ -237,8 +238,22 @@ def run_fingerprint_settings(
     }
 
 
+def check_expected_xla(family: str, command: str, args: argparse.Namespace) -> None:
+    """``--expect-xla``: the parts the caller (the rules) resolved from the same table must be
+    the ones this code compiles, or the job would run under a choice its params do not name."""
+    if args.expect_xla is None:
+        return
+    chosen = xla_parts(family, command, args.jit)
+    if args.expect_xla != chosen:
+        raise InputError(
+            f"--expect-xla {args.expect_xla}: under --jit {args.jit} this code compiles "
+            f"{chosen} with XLA for {family} (igr.families); rerun Snakemake with this code"
+        )
+
+
 def _check_train_inputs(args: argparse.Namespace) -> dict[str, Any]:
     """Every check that needs no TensorFlow, before any work; returns the prior record."""
+    check_expected_xla(args.family, "train", args)
     check_output_path(args.output, "--output")
     check_output_path(args.history, "--history")
     check_run_dir(args.run_dir)
@@ -429,6 +444,7 @@ def restore_trained_model(train_record: Path, data_dir: str | None, checked=None
 def evaluate(args: argparse.Namespace) -> int:
     check_output_path(args.output, "--output")
     checked = check_trained_run(args.train_record)
+    check_expected_xla(checked[0]["settings"]["family"], "evaluate", args)
 
     import tensorflow as tf
 
@@ -554,6 +570,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--jit", choices=JIT_SETTINGS, default="auto",
         help="XLA for the training step: auto = where measured faster (igr.families)",
     )
+    t.add_argument(
+        "--expect-xla", default=None, metavar="PARTS",
+        help="fail unless --jit compiles exactly these parts (comma list or none; the rules)",
+    )
     t.add_argument("--threads", type=int, default=None)
     t.add_argument("--debug-nan-at-step", type=int, default=None, help=argparse.SUPPRESS)
     t.add_argument("--run-dir", required=True, type=Path)
@@ -577,6 +597,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument(
         "--jit", choices=JIT_SETTINGS, default="auto",
         help="XLA for the bound: auto = where measured faster (igr.families)",
+    )
+    e.add_argument(
+        "--expect-xla", default=None, metavar="PARTS",
+        help="fail unless --jit compiles exactly these parts (comma list or none; the rules)",
     )
     e.add_argument("--distance-subsample", type=positive_int, default=2000)
     e.add_argument("--threads", type=int, default=None)

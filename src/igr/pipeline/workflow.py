@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from igr.families import get_family
+from igr.families import get_family, xla_parts
 from igr.pipeline import paths
 
 #: Cluster keys of a rule's config block -> resource names of the SLURM executor plugin.
@@ -279,7 +279,7 @@ class Pipeline:
         if record.truncated:
             settings["threshold"] = section["truncation"]["threshold"]
             settings["quantile"] = section["truncation"]["quantile"]
-        return cli_options(settings) + f" --jit {self.vae_jit_setting()}"
+        return cli_options(settings) + self._vae_jit_options(family, "train")
 
     def vae_jit_setting(self) -> str:
         """``vae.jit_compile`` as the ``--jit`` value: auto (the per-family table of
@@ -289,8 +289,16 @@ class Pipeline:
             return "true" if value else "false"
         return str(value)
 
-    def vae_evaluate_options(self) -> str:
-        return cli_options(self.config["vae"]["evaluation"]) + f" --jit {self.vae_jit_setting()}"
+    def _vae_jit_options(self, family: str, command: str) -> str:
+        """``--jit`` and the parts it resolves to: a change of the table in igr.families
+        changes these params, so Snakemake reruns the jobs it recompiles."""
+        setting = self.vae_jit_setting()
+        return f" --jit {setting} --expect-xla {xla_parts(family, command, setting)}"
+
+    def vae_evaluate_options(self, family: str) -> str:
+        return cli_options(self.config["vae"]["evaluation"]) + self._vae_jit_options(
+            family, "evaluate"
+        )
 
     # ------------------------------------------------------------------ sop
 
