@@ -98,3 +98,21 @@ def test_images_only_uint8_scaling_and_evaluation_order():
     np.testing.assert_array_equal(np.concatenate(slices), ordered)
     with pytest.raises(ValueError, match="with_labels=True needs labels"):
         InputPipeline(pixels, None, batch_size=10, seed=0, with_labels=True)
+
+
+@pytest.mark.parametrize("drop_remainder", [False, True])
+def test_index_batches_gather_the_batches_of_the_tf_data_epoch(drop_remainder):
+    """What the Trainer runs on (``epoch_index_batches`` + ``gather``) is, batch by batch,
+    exactly what ``epoch`` yields: the same order, sizes and pixels (uint8 scaled)."""
+    images, labels = _images_carrying_their_index(NUM_EXAMPLES)
+    pixels = (images * 255).astype(np.uint8)
+    pipeline = InputPipeline(pixels, labels, batch_size=BATCH, seed=77,
+                             drop_remainder=drop_remainder, with_labels=True)
+    for epoch in (0, 3):
+        expected = list(pipeline.epoch(epoch))
+        got = [pipeline.gather(indices) for indices in pipeline.epoch_index_batches(epoch)]
+        assert len(got) == len(expected) == (10 if drop_remainder else 11)
+        for (x_got, y_got), (x_expected, y_expected) in zip(got, expected):
+            np.testing.assert_array_equal(y_got.numpy(), y_expected.numpy())
+            np.testing.assert_array_equal(x_got.numpy(), x_expected.numpy())
+            assert x_got.dtype == tf.float32

@@ -50,3 +50,17 @@ def test_xla_step_counts_the_pool_per_batch_shape():
     gumbel = -np.log(-np.log(tiny + values.reshape(2, 3) * (1.0 - tiny)))
     expected = tf.nn.softmax((LOGITS[:2] + gumbel) / TEMPERATURE).numpy()
     np.testing.assert_allclose(last.numpy(), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_a_step_that_gathers_its_batch_equals_the_step_on_that_batch():
+    """``batch_of``: ``step(indices, t)`` runs ``step_fn`` on ``batch_of(indices)``, in both
+    modes, a smaller last batch included (the Trainer gathers from its pipeline so)."""
+    table = tf.constant([[1.0], [2.0], [0.5], [3.0], [1.5]])
+    for jit in (False, True):
+        direct = compile_step(gs_step, seed=7, jit_compile=jit)
+        gathering = compile_step(gs_step, seed=7, jit_compile=jit,
+                                 batch_of=lambda indices: tf.gather(table, indices))
+        for indices, t in (([4, 0, 2, 1], 3), ([3, 1], 4)):
+            got = gathering(tf.constant(indices, tf.int64), tf.constant(t, tf.int64))["psi"]
+            expected = direct(tf.gather(table, indices), tf.constant(t, tf.int64))["psi"]
+            np.testing.assert_array_equal(got.numpy(), expected.numpy())

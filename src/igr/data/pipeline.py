@@ -10,10 +10,14 @@ so every epoch repeated one order, and its CelebA epochs covered only part of th
   shuffle seeded by ``(seed, epoch)``: the order is a pure function of the seed and the epoch
   number, independent of TensorFlow's global seed, of how many epochs were iterated before,
   and of the process (resuming at epoch k reproduces epoch k).
-- Batches are gathered from the cached tensors by index (one vectorised gather per batch),
-  then prefetched, so the pipeline runs ahead of the training step in background threads. The last, smaller batch is kept by default (``drop_remainder=False``), so
-  every example is seen every epoch; with ``drop_remainder=True`` the few examples dropped
-  differ from epoch to epoch.
+- Batches are gathered from the cached tensors by index (one vectorised gather per batch).
+  The training loop takes an epoch's index batches (:meth:`InputPipeline.epoch_index_batches`)
+  and gathers each inside its compiled step: a ``tf.data`` iterator's ``next`` cost about
+  0.6 ms of an 8 ms MNIST step on 2 cores (benchmarks/bench_vae.py). The ``tf.data`` form
+  (:meth:`InputPipeline.epochs`: the same batches, prefetched) is for other consumers. The
+  last, smaller batch is kept by default (``drop_remainder=False``), so every example is
+  seen every epoch; with ``drop_remainder=True`` the few examples dropped differ from epoch
+  to epoch.
 """
 
 from __future__ import annotations
@@ -75,29 +79,39 @@ class InputPipeline:
         indices = tf.range(self.num_examples, dtype=tf.int64)
         return tf.random.experimental.stateless_shuffle(indices, seed=stateless_seed)
 
-    def _gather(self, indices: tf.Tensor):
+    def gather(self, indices: tf.Tensor):
+        """The batch of examples ``indices``: images (float32), with labels if asked for."""
         images = _to_float_pixels(tf.gather(self.images, indices))
         if self.labels is None:
             return images
         return images, tf.gather(self.labels, indices)
 
+    def _cut(self, order: tf.Tensor, batch_size: int, drop_remainder: bool):
+        """``(full [n, batch_size], rest or None)``: ``order`` cut into index batches with one
+        reshape (about twice as fast as batching a dataset of single indices); the smaller
+        last batch ``rest`` is kept unless it is dropped."""
+        num_full = self.num_examples // batch_size
+        full = tf.reshape(order[: num_full * batch_size], [num_full, batch_size])
+        keep_rest = self.num_examples % batch_size and not drop_remainder
+        return full, (order[num_full * batch_size :] if keep_rest else None)
+
+    def epoch_index_batches(self, epoch: int) -> list[tf.Tensor]:
+        """The index batches of ``epoch``, in order: ``gather`` of each is the batch
+        :meth:`epoch` yields (the training loop gathers in its compiled step, without a
+        ``tf.data`` iterator in the loop)."""
+        full, rest = self._cut(self.epoch_order(epoch), self.batch_size, self.drop_remainder)
+        batches = tf.unstack(full) if full.shape[0] else []
+        return batches + ([rest] if rest is not None else [])
+
     def _batches_of(
         self, order: tf.Tensor, batch_size: int, drop_remainder: bool
     ) -> tf.data.Dataset:
-        """Batches of examples taken in ``order`` (a permutation of all indices).
-
-        The index batches are cut from the permutation with one reshape (about twice as fast
-        as batching a dataset of single indices); the smaller last batch is appended unless
-        it is dropped.
-        """
-        num_full = self.num_examples // batch_size
-        full = tf.reshape(order[: num_full * batch_size], [num_full, batch_size])
+        """Batches of examples taken in ``order`` (a permutation of all indices)."""
+        full, rest = self._cut(order, batch_size, drop_remainder)
         index_batches = tf.data.Dataset.from_tensor_slices(full)
-        if self.num_examples % batch_size and not drop_remainder:
-            index_batches = index_batches.concatenate(
-                tf.data.Dataset.from_tensors(order[num_full * batch_size :])
-            )
-        return index_batches.map(self._gather)
+        if rest is not None:
+            index_batches = index_batches.concatenate(tf.data.Dataset.from_tensors(rest))
+        return index_batches.map(self.gather)
 
     def epoch(self, epoch: int) -> tf.data.Dataset:
         """Shuffled batches of one epoch."""

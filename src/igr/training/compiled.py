@@ -53,11 +53,17 @@ def compile_step(
     step_fn: Callable[[Any, tf.Tensor], Mapping[str, tf.Tensor]],
     seed: int,
     jit_compile: bool,
+    batch_of: Callable[[Any], Any] | None = None,
 ) -> Callable[[Any, tf.Tensor], Mapping[str, tf.Tensor]]:
-    """``step(batch, t)`` = ``step_fn(batch, step_seed(seed, t))``, compiled (module docstring)."""
+    """``step(batch, t)`` = ``step_fn(batch, step_seed(seed, t))``, compiled (module docstring).
+
+    With ``batch_of``, ``step(indices, t)`` = ``step_fn(batch_of(indices), step_seed(seed, t))``:
+    the batch is gathered inside the compiled function (in graph mode, before the XLA call).
+    """
+    gather = batch_of if batch_of is not None else (lambda batch: batch)
     if not jit_compile:
         return tf.function(
-            lambda batch, t: step_fn(batch, step_seed(seed, t)), reduce_retracing=True
+            lambda batch, t: step_fn(gather(batch), step_seed(seed, t)), reduce_retracing=True
         )
     pool_sizes: dict[tuple, int] = {}
 
@@ -73,6 +79,7 @@ def compile_step(
 
     @tf.function
     def step(batch, t):
+        batch = gather(batch)
         key = _shape_key(batch)
         if None in (d for shape in key for d in shape):
             raise ValueError(f"the XLA step needs static batch shapes, got {key}")

@@ -1,17 +1,18 @@
 """The generic training loop (see the :mod:`igr.training` docstring for the API contract).
 
 One :class:`Trainer` runs a compiled step function over the epochs of an
-:class:`igr.data.InputPipeline`, drawn from ONE iterator over all remaining epochs
-(``pipeline.epochs``): in TF 2.21, destroying a per-epoch iterator over a prefetching
-``tf.data`` pipeline can block until its autotuner gives up, about 10 s after it was
-created, so per-epoch iterators made epochs cost up to 3x their steps. Checkpoints (every N epochs, at the end, and on
+:class:`igr.data.InputPipeline`: each epoch's permutation cut into index batches
+(``pipeline.epoch_index_batches``), each batch gathered inside the compiled step
+(``pipeline.gather``), so no ``tf.data`` iterator runs in the loop. An iterator's ``next``
+cost about 0.6 ms of an 8 ms MNIST step on 2 cores, and in TF 2.21 destroying a per-epoch
+iterator over a prefetching pipeline could block until its autotuner gave up, about 10 s
+after it was created (benchmarks/bench_vae.py). Checkpoints (every N epochs, at the end, and on
 SIGTERM), resume, per-step stateless seeds, NaN/Inf detection, a history CSV, TensorBoard
 scalars and progress output.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import sys
@@ -134,8 +135,8 @@ class Trainer:
       step_fn: ``step_fn(batch, seed) -> {"loss": scalar, ...}``; it applies the update
         itself. It is compiled by :func:`igr.training.compiled.compile_step` (graph mode, or
         XLA with the step's noise drawn outside XLA).
-      pipeline: an :class:`igr.data.InputPipeline` (``epochs(n, start)``,
-        ``batches_per_epoch``).
+      pipeline: an :class:`igr.data.InputPipeline` (``epoch_index_batches(epoch)``,
+        ``gather(indices)``, ``batches_per_epoch``).
       trackables: objects saved in the checkpoint (model, optimizer, ...), with all their
         variables created (build the optimizer: ``optimizer.build(variables)``), so that a
         restore is complete at once and a checkpoint saved before the first step after a
@@ -190,9 +191,15 @@ class Trainer:
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, str(self.output_dir / CHECKPOINT_DIR), max_to_keep=max_to_keep
         )
-        self._step = compile_step(step_fn, self.seed, jit_compile)
+        self._step = compile_step(step_fn, self.seed, jit_compile, batch_of=pipeline.gather)
         self._stop_requested = False
         self._pause_step = preemption.pause_step()
+
+    @property
+    def compiled_step(self):
+        """``compiled_step(indices, step) -> metrics``: the step the loop runs, on the batch
+        ``pipeline.gather(indices)`` (benchmarks time it on its own, against the epochs)."""
+        return self._step
 
     # ------------------------------------------------------------------ signals
 
@@ -257,20 +264,13 @@ class Trainer:
             if self.tensorboard
             else None
         )
-        batches = None
-        if start_epoch < self.num_epochs:
-            done = step - start_epoch * steps_per_epoch  # batches of a partly done epoch
-            dataset = self.pipeline.epochs(self.num_epochs - start_epoch, start_epoch)
-            batches = iter(dataset.skip(done) if done > 0 else dataset)
         try:
             with preemption.guard():
                 if self.stop_requested:  # SIGTERM during start-up (data loading, model)
                     self._preempt(start_epoch, step, json.loads(
                         self.partial_epoch.numpy().decode() or "{}"))
                 for epoch in range(start_epoch, self.num_epochs):
-                    step = self._run_epoch(
-                        epoch, step, steps_per_epoch, progress, history, writer, batches
-                    )
+                    step = self._run_epoch(epoch, step, steps_per_epoch, progress, history, writer)
             result.final_step = step
         finally:
             if writer is not None:
@@ -278,18 +278,18 @@ class Trainer:
         result.history = history
         return result
 
-    def _run_epoch(self, epoch, step, steps_per_epoch, progress, history, writer, batches) -> int:
-        """Epoch ``epoch`` (0-based) from ``step`` on, its batches taken from ``batches``."""
+    def _run_epoch(self, epoch, step, steps_per_epoch, progress, history, writer) -> int:
+        """Epoch ``epoch`` (0-based) from ``step`` on (a resumed epoch skips its done batches)."""
         done = step - epoch * steps_per_epoch
         partial = self.partial_epoch.numpy().decode()
         sums: dict[str, float] = json.loads(partial) if done > 0 and partial else {}
         started = time.perf_counter()
-        for batch in itertools.islice(batches, steps_per_epoch - done):
+        for indices in self.pipeline.epoch_index_batches(epoch)[done:]:
             if self._pause_step == step:
                 preemption.pause_point(f"step:{step}", self.output_dir)
             if self.stop_requested:
                 self._preempt(epoch, step, sums)
-            metrics = self._step(batch, tf.constant(step, tf.int64))
+            metrics = self._step(indices, tf.constant(step, tf.int64))
             values = {name: float(value) for name, value in metrics.items()}
             for name, value in values.items():
                 if not math.isfinite(value):
