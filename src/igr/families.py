@@ -114,14 +114,15 @@ def logits_spread(logits) -> float:
     rows = logits if logits and isinstance(logits[0], (list, tuple)) else [logits]
     return max(float(max(row)) - float(min(row)) for row in rows)
 
-#: Measured by ``benchmarks/bench_vae.py`` (2026-12-03 14:35, 2-core AMD EPYC, TF 2.21, MNIST
-#: nonlinear, batch 100; 15 interleaved rounds of 40 steps; README "Benchmarks"), with the
-#: XLA step's noise drawn outside XLA (:mod:`igr.training.compiled`): the XLA training step
-#: over the graph-mode one, median steps/s: GS 1.13, IGR-I 1.15, IGR-Planar 1.12, IGR-SB
-#: 1.12, truncated IGR-SB 1.11 (GS's inter-quartile ranges apart; the others' overlap in
-#: this run and were apart in one or both quick runs of the same hour; none was slower), so
-#: every measured family trains with XLA. ST-GS and
-#: ReinMax are not measured and stay in graph mode. The bound (evaluation) is 2.5-4x slower
+#: Measured by ``benchmarks/bench_vae.py`` (2026-12-03, 2-core AMD EPYC, TF 2.21, MNIST
+#: nonlinear, batch 100; README "Benchmarks"), with the XLA step's noise drawn outside XLA
+#: (:mod:`igr.training.compiled`): the XLA training step over the graph-mode one, median
+#: steps/s. At 14:35 (15 rounds x 40 steps): GS 1.13, IGR-I 1.15, IGR-Planar 1.12, IGR-SB
+#: 1.12, truncated IGR-SB 1.11. At 17:55 (the same, the baselines added): GS 1.18, IGR-I
+#: 1.13, IGR-Planar 1.04, IGR-SB 1.16, truncated IGR-SB 1.18, ST-GS 1.15, ReinMax 1.22
+#: (the baselines' inter-quartile ranges apart), and in a rerun at 18:10 (10 rounds x 30
+#: steps) ST-GS 1.17, ReinMax 1.18. No family was slower with XLA in any run, so every
+#: family trains with XLA. The bound (evaluation) is 2.5-4x slower
 #: with XLA for every family measured (GS, IGR-I, truncated IGR-SB at S = 100): it stays in
 #: graph mode everywhere.
 #:
@@ -151,10 +152,11 @@ FAMILIES: dict[str, Family] = {
         # tau*), one-hot forward values, the exact categorical KL; q(b|x) = softmax(logits).
         # SOP: GS's K = 2 units with the one-hot forward value (the SOP loss has no KL).
         Family("st_gs", "ST-GS", "#937860", 5, "gs", "gs", ("logits",), True,
-               ("temperatures", "vae", "sop"), forward="st_gs", kl="categorical", xla=_XLA_BOUND),
+               ("temperatures", "vae", "sop"), forward="st_gs", kl="categorical",
+               xla=_XLA_TRAINING_AND_BOUND),
         Family("reinmax", "ReinMax", "#da8bc3", 6, "gs", "gs", ("logits",), True,
                ("temperatures", "vae", "sop"), forward="reinmax", kl="categorical",
-               xla=_XLA_BOUND),
+               xla=_XLA_TRAINING_AND_BOUND),
     )
 }
 
