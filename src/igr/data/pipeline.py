@@ -12,12 +12,12 @@ so every epoch repeated one order, and its CelebA epochs covered only part of th
   and of the process (resuming at epoch k reproduces epoch k).
 - Batches are gathered from the cached tensors by index (one vectorised gather per batch).
   The training loop takes an epoch's index batches (:meth:`InputPipeline.epoch_index_batches`)
-  and gathers each inside its compiled step: a ``tf.data`` iterator's ``next`` cost about
-  0.6 ms of an 8 ms MNIST step on 2 cores (benchmarks/bench_vae.py). The ``tf.data`` form
-  (:meth:`InputPipeline.epochs`: the same batches, prefetched) is for other consumers. The
-  last, smaller batch is kept by default (``drop_remainder=False``), so every example is
-  seen every epoch; with ``drop_remainder=True`` the few examples dropped differ from epoch
-  to epoch.
+  and gathers each inside its compiled step: in a bare loop a ``tf.data`` iterator's
+  ``next`` cost about 0.6 ms of an 8 ms MNIST step on 2 cores (README "Benchmarks"). The
+  ``tf.data`` form (:meth:`InputPipeline.epochs`: the same batches, prefetched) is for other
+  consumers. The last, smaller batch is kept by default (``drop_remainder=False``), so
+  every example is seen every epoch; with ``drop_remainder=True`` the few examples dropped
+  differ from epoch to epoch.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 One :class:`Trainer` runs a compiled step function over the epochs of an
 :class:`igr.data.InputPipeline`: each epoch's permutation cut into index batches
 (``pipeline.epoch_index_batches``), each batch gathered inside the compiled step
-(``pipeline.gather``), so no ``tf.data`` iterator runs in the loop. An iterator's ``next``
-cost about 0.6 ms of an 8 ms MNIST step on 2 cores, and in TF 2.21 destroying a per-epoch
-iterator over a prefetching pipeline could block until its autotuner gave up, about 10 s
-after it was created (benchmarks/bench_vae.py). Checkpoints (every N epochs, at the end, and on
+(``pipeline.gather``), so no ``tf.data`` iterator runs in the loop. In a bare loop an
+iterator's ``next`` cost about 0.6 ms of an 8 ms MNIST step on 2 cores (interleaved against
+in-memory batches; README "Benchmarks"), and in TF 2.21 destroying a per-epoch iterator
+over a prefetching pipeline could block until its autotuner gave up, about 10 s after it
+was created. Checkpoints (every N epochs, at the end, and on
 SIGTERM), resume, per-step stateless seeds, NaN/Inf detection, a history CSV, TensorBoard
 scalars and progress output.
 """
