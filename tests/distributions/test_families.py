@@ -369,3 +369,22 @@ def test_igr_sb_gradients_match_autodiff_of_the_definitions_on_the_same_draws(
     np.testing.assert_allclose(log_prob, reference_log_prob, rtol=1e-9)
     for ours, expected in zip(our_gradients, reference_gradients):
         np.testing.assert_allclose(ours, expected, rtol=1e-7, atol=1e-9)
+
+
+def test_planar_lambda_draws_and_density_match_tfps_composition_without_its_cache():
+    # The lambda law draws lambda and log q(lambda) in one pass through the layers; TFP's
+    # TransformedDistribution over the same base and Chain must agree on a copy of the draw
+    # (tf.identity: no bijector cache, so the inverse is the bisection). The flow has the
+    # variables' batch shape [V] and broadcasts against loc [B, V].
+    rng = np.random.default_rng(3)
+    loc = tf.constant(rng.normal(size=[5, 2, 4]), F64)
+    scale = tf.constant(np.exp(rng.normal(size=[5, 2, 4])), F64)
+    flow_u = tf.constant(rng.normal(size=[2, 3, 4]), F64)
+    flow_w = tf.constant(rng.normal(size=[2, 3, 4]), F64)
+    flow_b = tf.constant(rng.normal(size=[2, 3]), F64)
+    law = IGRPlanar(loc, scale, 0.5, flow_u, flow_w, flow_b).distribution
+    composition = tfp.distributions.TransformedDistribution(law.distribution, law.bijector)
+    lam, log_prob = law.experimental_sample_and_log_prob([3], seed=(4, 5))
+    assert lam.shape == [3, 5, 2, 4] and log_prob.shape == [3, 5, 2]
+    np.testing.assert_array_equal(lam.numpy(), law.sample([3], seed=(4, 5)).numpy())
+    np.testing.assert_allclose(composition.log_prob(tf.identity(lam)), log_prob, rtol=1e-9)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from igr.distributions import GumbelSoftmax
+from igr.distributions import IGRI, IGRSB, GumbelSoftmax, IGRPlanar
 from igr.distributions.noise import NoisePool, drawing_from, uniform
 
 SEED = tf.constant([3, 4], tf.int32)
@@ -58,3 +58,30 @@ def test_gumbel_softmax_reads_its_gumbel_noise_from_the_pool():
     u = tiny + values.numpy().reshape(1, 2, 3) * (1.0 - tiny)
     expected = tf.nn.softmax((logits - np.log(-np.log(u))) / temperature)
     np.testing.assert_allclose(psi.numpy(), expected.numpy().reshape(2, 3), rtol=1e-5)
+
+
+def _planar(loc):
+    flow = tf.fill([2, 2, 3], 0.3)  # [V, L, K-1]: one flow per variable, not per example
+    return IGRPlanar(loc, tf.ones_like(loc), 0.5, flow, -flow, tf.zeros([2, 2]))
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda loc: IGRI(loc, tf.ones_like(loc), 0.5).sample(seed=SEED),
+        lambda loc: IGRSB(loc, tf.ones_like(loc), 0.5).sample(seed=SEED),
+        lambda loc: _planar(loc).sample(seed=SEED),
+        lambda loc: _planar(loc).distribution.experimental_sample_and_log_prob(seed=SEED)[0],
+    ],
+    ids=["igr_i", "igr_sb", "igr_planar", "igr_planar_lambda_and_log_prob"],
+)
+def test_the_gaussian_families_read_their_noise_from_the_pool(draw):
+    # TFP's Normal draws stateless normals, which inside the XLA step run XLA's slow CPU
+    # random-number kernels; every IGR draw must take its uniforms from the pool instead.
+    loc = tf.zeros([4, 2, 3])  # [B, V, K-1]
+    pool = NoisePool(tf.random.stateless_uniform([2 * 4 * 2 * 3], [5, 6]))
+    with drawing_from(pool):
+        first = draw(loc)
+    assert pool.used == 4 * 2 * 3  # one uniform per Gaussian coordinate (Box-Muller)
+    with drawing_from(NoisePool(pool.values)):
+        np.testing.assert_array_equal(draw(loc).numpy(), first.numpy())

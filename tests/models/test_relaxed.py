@@ -88,8 +88,8 @@ def test_planar_flow_parameters_one_documented_initialisation():
     assert np.all(first.b.numpy() == 0)
     big = relaxed.PlanarFlowParameters([200], 2, 50, [1, 1])
     assert np.std(big.u.numpy()) == pytest.approx(relaxed.PLANAR_INIT_SCALE, rel=0.05)
-    u, w, b = first.broadcast_to([B])
-    assert u.shape == [B, V, 2, K - 1] and b.shape == [B, V, 2]
+    q = relaxed.posterior("igr_planar", _outputs("igr_planar"), 0.5, flow=first)
+    assert q.batch_shape == [B, V] and q.sample(seed=(1, 2)).shape == [B, V, K]
 
 
 def test_planar_posterior_without_its_flow_is_refused():

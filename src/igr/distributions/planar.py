@@ -103,6 +103,16 @@ class PlanarFlow(bijector_lib.Bijector):
         log_det = tf.where(has_direction, tf.math.log(inside), tf.zeros_like(inside))
         return log_det[..., 0]
 
+    def forward_and_log_det(self, x):
+        """`(f(x), log |det df/dx|)` from one `tanh(w.x + b)`: the two values `forward` and
+        `forward_log_det_jacobian` compute, without computing `u_hat` and `t` twice."""
+        u_hat, w, b, _, softplus, has_direction = self._params(x.dtype)
+        t = tf.math.tanh(tf.reduce_sum(w * x, axis=-1, keepdims=True) + b)
+        t_squared = tf.square(t)
+        inside = t_squared + (1.0 - t_squared) * softplus
+        log_det = tf.where(has_direction, tf.math.log(inside), tf.zeros_like(inside))
+        return x + u_hat * t, log_det[..., 0]
+
     def _inverse(self, y):
         u_hat, w, b, c, *_ = self._params(y.dtype)
         target = tf.reduce_sum(w * y, axis=-1, keepdims=True)

@@ -76,14 +76,6 @@ class PlanarFlowParameters(tf.Module):
         self.w = tf.Variable(PLANAR_INIT_SCALE * tf.random.stateless_normal(full, w_seed), name="w")
         self.b = tf.Variable(tf.zeros(full[:-1]), name="b")
 
-    def broadcast_to(self, batch_shape) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """``(u, w, b)`` with the leading ``batch_shape`` (e.g. [B]) the posterior needs."""
-
-        def tile(flow):
-            return tf.broadcast_to(flow, tf.concat([batch_shape, tf.shape(flow)], 0))
-
-        return tile(self.u), tile(self.w), tile(self.b)
-
 
 def one_hot_sample(family: str, q, temperature, seed) -> tf.Tensor:
     """The exactly one-hot value [..., K] of a family whose :attr:`Family.forward` is not
@@ -118,7 +110,8 @@ def distribution(
 ):
     """The relaxed distribution of ``family`` from its parameters (module docstring).
 
-    ``flow`` is ``(u, w, b)`` with the batch shape of ``loc`` (IGR-Planar only);
+    ``flow`` is ``(u, w, b)``, whose batch shape broadcasts against ``loc``'s (IGR-Planar
+    only; the VAE and SOP pass their [V] flow as it is, not tiled over the examples);
     ``truncation`` defaults to :class:`Truncation()` (truncated IGR-SB only).
     """
     record = get_family(family)
@@ -163,7 +156,7 @@ def posterior(
     if get_family(family).planar:
         if flow is None:
             raise ValueError(f"{family} needs its PlanarFlowParameters")
-        flow_tensors = flow.broadcast_to(tf.shape(loc)[:-2])
+        flow_tensors = (flow.u, flow.w, flow.b)
     return distribution(
         family,
         temperature,
