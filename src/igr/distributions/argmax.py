@@ -104,7 +104,9 @@ def _igr_i_law(loc, scale, threshold):
 #: CPU (float32, B = 100, V = 20, K = 10, one thread, 7 interleaved repeats): 0.22 s against
 #: 0.43 s in graph mode, 1.9x, also when called from a graph-mode function (the VAE bound:
 #: ``Family.xla`` part ``bound_kernels``, :func:`igr.families.use_xla`).
-igr_i_argmax_probs_xla = tf.function(_igr_i_law, jit_compile=True, reduce_retracing=True)
+igr_i_argmax_probs_xla = tf.function(
+    _igr_i_law, jit_compile=True, reduce_retracing=True, autograph=False
+)
 
 
 def monte_carlo_argmax_probs(

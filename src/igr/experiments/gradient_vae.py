@@ -139,7 +139,7 @@ def encoder_gradient_row(
     variables = model.encoder.trainable_variables
     seed = int(settings["seed"])
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def gradient(x, index):
         draw_seed = tf.stack([tf.constant(seed, tf.int32), SEED_OFFSET + tf.cast(index, tf.int32)])
         with tf.GradientTape() as tape:

@@ -195,7 +195,7 @@ def evaluate(
     images = data.x_test[:eval_examples] if eval_examples else data.x_test
     seed = settings["seed"]
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def batch_losses(batch, index):
         x_up, x_low = split_halves(batch)
         batch_seed = tf.stack([tf.constant(seed, tf.int32), TEST_SEED_OFFSET + index])

@@ -153,7 +153,7 @@ def elbo_evaluator(model, batch_size: int, seed: int):
 
     from igr.data.pipeline import evaluation_slices
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def batch_elbo(x, index):
         batch_seed = tf.stack([tf.constant(seed, tf.int32), 1_000_000 + tf.cast(index, tf.int32)])
         return tf.reduce_sum(model.elbo_terms(x, batch_seed)["elbo"])
@@ -182,7 +182,7 @@ def bound_evaluator(
 
     from igr.data.pipeline import evaluation_slices
 
-    @tf.function(reduce_retracing=True, jit_compile=jit)
+    @tf.function(reduce_retracing=True, jit_compile=jit, autograph=False)
     def batch_bound(x, index):
         return model.discrete_bound(
             x,
@@ -459,7 +459,7 @@ def evaluate(args: argparse.Namespace) -> int:
     seed = settings["seed"]
     elbo = elbo_evaluator(model, args.batch_size, seed)(images)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def batch_diagnostics(x, index):
         batch_seed = tf.stack([tf.constant(seed, tf.int32), 3_000_000 + tf.cast(index, tf.int32)])
         return model.diagnostics(x, batch_seed), model.psi_jacobian_norms(x, batch_seed)

@@ -60,7 +60,7 @@ def kl_weight(step: tf.Tensor, warmup_steps: int) -> tf.Tensor:
     return tf.minimum(1.0, ramp)
 
 
-@tf.function(jit_compile=True, reduce_retracing=True)
+@tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
 def fused_bernoulli(pixels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     """``sum_d x_d l_d - softplus(l_d)`` [..., N] for pixels [N, D] and logits [..., N, D], as
     one XLA kernel with ``softplus(l) = max(l, 0) + log1p(exp(-|l|))``. Measured on the

@@ -15,6 +15,13 @@
 
 Either way ``step`` is a pure function of (variables, batch, t), so a resumed run repeats
 an uninterrupted one; the two modes draw different numbers from the same seed.
+
+Every ``tf.function`` in igr, here and elsewhere, is built with ``autograph=False``: igr's
+graph code has no Python control flow on tensors (it uses ``tf.where`` and
+``tf.while_loop``), so AutoGraph would only convert it, and that conversion cost 0.8-1.4 s
+per trace of a VAE training step (trace 1.1-1.8 s against 0.26-0.34 s, 2-core CPU), a
+noticeable share of a default-pipeline job, which traces several functions
+(tests/test_autograph_off.py keeps it so).
 """
 
 from __future__ import annotations
@@ -63,11 +70,13 @@ def compile_step(
     gather = batch_of if batch_of is not None else (lambda batch: batch)
     if not jit_compile:
         return tf.function(
-            lambda batch, t: step_fn(gather(batch), step_seed(seed, t)), reduce_retracing=True
+            lambda batch, t: step_fn(gather(batch), step_seed(seed, t)),
+            reduce_retracing=True,
+            autograph=False,
         )
     pool_sizes: dict[tuple, int] = {}
 
-    @tf.function(jit_compile=True)
+    @tf.function(jit_compile=True, autograph=False)
     def compiled(batch, t, pool_values):
         pool = NoisePool(pool_values)
         with drawing_from(pool):
@@ -77,7 +86,7 @@ def compile_step(
         pool_sizes[_shape_key(batch)] = pool.used  # once per trace, i.e. per batch shape
         return outputs
 
-    @tf.function
+    @tf.function(autograph=False)
     def step(batch, t):
         batch = gather(batch)
         key = _shape_key(batch)

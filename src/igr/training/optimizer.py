@@ -39,7 +39,7 @@ def fit_with_adam(
     optimizer = adam(learning_rate)
     optimizer.build(variables)
 
-    @tf.function
+    @tf.function(autograph=False)
     def step(step_seed):
         with tf.GradientTape() as tape:
             loss, extra = loss_fn(step_seed)
