@@ -221,3 +221,19 @@ def test_only_xla_runs_name_their_noise_in_the_fingerprint():
 
     assert code_options(False) == {"jit_compile": False}
     assert code_options(True) == {"jit_compile": True, "xla_noise": "uniform pool drawn in graph mode"}
+
+
+def test_only_planar_runs_name_their_draws_in_the_fingerprint():
+    """IGR-Planar's draws changed (Box-Muller base, one-pass lambda law): its VAE and SOP
+    fingerprints name them, so an older IGR-Planar run folder starts afresh; the other
+    families keep their identity."""
+    from igr.experiments import sop
+    from igr.experiments.vae import code_options
+
+    assert code_options(False, "igr_i") == {"jit_compile": False}
+    assert code_options(False, "igr_planar")["planar_draws"].startswith("Box-Muller")
+    data = {"sha256": "0"}
+    gs = sop.run_fingerprint_settings({"family": "gs", "epochs": 3}, data)
+    planar = sop.run_fingerprint_settings({"family": "igr_planar", "epochs": 3}, data)
+    assert gs == {"stage": "sop", "family": "gs", "data": data}
+    assert planar["planar_draws"] == code_options(False, "igr_planar")["planar_draws"]

@@ -51,9 +51,10 @@ class GaussianBase(independent.Independent):
     (Box-Muller on :func:`igr.distributions.noise.uniform`), like IGR-I's own draws.
 
     TFP's `Normal.sample` draws `tf.random.stateless_normal`, which inside the XLA training
-    step runs XLA's slow CPU random-number kernels instead of reading the step's noise pool;
-    IGR-Planar's flow is sampled through this base, so this made its XLA step about 1.8 ms
-    (20%) slower than IGR-I's (2-core CPU, benchmarks/bench_vae.py). Densities are TFP's.
+    step runs XLA's slow CPU random-number kernels instead of reading the step's noise pool
+    (:mod:`igr.distributions.noise`); IGR-Planar's lambda is drawn through this base. This
+    and the one-pass lambda law below took IGR-Planar's XLA step from 0.70-0.78x to 0.86x
+    of the dense floor (README, "Benchmarks"). Densities are TFP's.
     """
 
     def _sample_n(self, n, seed=None):

@@ -16,6 +16,17 @@ from igr.families import FAMILIES
 #: from a config never changes the random numbers another family sees.
 FAMILY_SEED_OFFSETS: dict[str, int] = {name: f.seed_offset for name, f in FAMILIES.items()}
 
+#: How IGR-Planar draws lambda (igr.distributions.igr_gaussian: the Box-Muller GaussianBase and
+#: the one-pass lambda law); part of the fingerprint of IGR-Planar runs, whose random numbers
+#: changed with it, so an older IGR-Planar run folder starts afresh instead of resuming.
+PLANAR_DRAWS = "Box-Muller Gaussian base, one-pass lambda law"
+
+
+def draws_identity(family: str) -> dict[str, str]:
+    """What a run's fingerprint names about how ``family`` draws: ``{"planar_draws": ...}``
+    for a planar family, else nothing (every other family keeps its identity)."""
+    return {"planar_draws": PLANAR_DRAWS} if FAMILIES[family].planar else {}
+
 
 def divergences_from_uniform(probabilities: Sequence[float]) -> dict[str, float]:
     """Divergences between the uniform law u = 1/K and a pmf p over K categories.

@@ -39,6 +39,7 @@ from igr.commands import command_group
 from igr.data.registry import DATASETS
 from igr.experiments._common import (
     configure_threads,
+    draws_identity,
     non_negative_int,
     positive_float,
     positive_int,
@@ -96,9 +97,11 @@ def build_model(settings: dict[str, Any], image_shape):
 
 
 def run_fingerprint_settings(settings: dict[str, Any], data_id: dict[str, str]) -> dict[str, Any]:
-    """What defines a SOP run's result: its settings but the epochs, and the data."""
+    """What defines a SOP run's result: its settings but the epochs, the data, and how an
+    IGR-Planar run draws (:func:`igr.experiments._common.draws_identity`)."""
     fingerprint = {"stage": "sop", **{k: v for k, v in settings.items() if k != "epochs"}}
     fingerprint["data"] = data_id
+    fingerprint.update(draws_identity(settings["family"]))
     return fingerprint
 
 

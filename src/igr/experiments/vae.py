@@ -57,6 +57,7 @@ from igr.families import (
 )
 from igr.experiments._common import (
     configure_threads,
+    draws_identity,
     non_negative_int,
     positive_float,
     positive_int,
@@ -208,9 +209,11 @@ def bound_evaluator(
 XLA_NOISE = "uniform pool drawn in graph mode"
 
 
-def code_options(jit_compile: bool) -> dict[str, Any]:
-    """The code options of a run's fingerprint: graph-mode runs keep their identity."""
-    return {"jit_compile": True, "xla_noise": XLA_NOISE} if jit_compile else {"jit_compile": False}
+def code_options(jit_compile: bool, family: str | None = None) -> dict[str, Any]:
+    """The code options of a run's fingerprint: graph-mode runs keep their identity; XLA runs
+    name their noise pool, IGR-Planar runs their draws (:func:`draws_identity`)."""
+    options = {"jit_compile": True, "xla_noise": XLA_NOISE} if jit_compile else {"jit_compile": False}
+    return {**options, **(draws_identity(family) if family else {})}
 
 
 def run_fingerprint_settings(
@@ -233,7 +236,9 @@ def run_fingerprint_settings(
         },
         "prior_sha256": prior_sha256,
         "data": data_id,
-        "code": code_options(use_xla(settings["family"], "training", args.jit)),
+        "code": code_options(
+            use_xla(settings["family"], "training", args.jit), settings["family"]
+        ),
         "debug_nan_at_step": args.debug_nan_at_step,
     }
 
