@@ -57,13 +57,18 @@ class GaussianBase(independent.Independent):
     of the dense floor (README, "Benchmarks"). Densities are TFP's.
     """
 
-    def _sample_n(self, n, seed=None):
-        loc, scale, noise = loc_scale_and_noise(
-            tf.convert_to_tensor(self.distribution.loc),
-            tf.convert_to_tensor(self.distribution.scale),
-            [n],
-            samplers.sanitize_seed(seed),
+    def loc_scale_and_noise(self, sample_shape, seed):
+        """`(loc, scale, noise)` of one shape P (noise: sample + P, from a sanitized seed)."""
+        normal_law = self.distribution
+        return loc_scale_and_noise(
+            tf.convert_to_tensor(normal_law.loc),
+            tf.convert_to_tensor(normal_law.scale),
+            sample_shape,
+            seed,
         )
+
+    def _sample_n(self, n, seed=None):
+        loc, scale, noise = self.loc_scale_and_noise([n], samplers.sanitize_seed(seed))
         return loc + scale * noise
 
 
@@ -78,12 +83,8 @@ class _PlanarLambdaLaw(td.TransformedDistribution):
     layer's parameters and `tanh` again for the log-determinant. Same draws as `sample`."""
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
-        base = self.distribution.distribution
-        loc, scale, noise = loc_scale_and_noise(
-            tf.convert_to_tensor(base.loc),
-            tf.convert_to_tensor(base.scale),
-            sample_shape,
-            samplers.sanitize_seed(seed),
+        loc, scale, noise = self.distribution.loc_scale_and_noise(
+            sample_shape, samplers.sanitize_seed(seed)
         )
         value, log_prob = loc + scale * noise, gaussian_log_density(noise, scale)
         for layer in reversed(self.bijector.bijectors):  # Chain applies its last one first
@@ -102,7 +103,7 @@ def _gaussian_base(loc, scale, validate_args):
 
 
 class _GaussianParameters:
-    """`loc` and `scale` of a family whose `distribution` is `Independent(Normal(loc, scale))`."""
+    """`loc`, `scale` and draws of a family whose `distribution` is a :class:`GaussianBase`."""
 
     @property
     def loc(self):
@@ -112,21 +113,20 @@ class _GaussianParameters:
     def scale(self):
         return self.distribution.distribution.scale
 
-    def _loc_scale_and_noise(self, sample_shape, seed):
-        """`(loc, scale, noise)` of one shape P (noise: sample + P) for `sample_shape` draws."""
-        loc = tf.convert_to_tensor(self.loc)
-        return loc_scale_and_noise(loc, tf.convert_to_tensor(self.scale), sample_shape, seed)
-
     def _call_sample_n(self, sample_shape, seed, **kwargs):
         # The draws of `experimental_sample_and_log_prob` with the same seed. The bijector
         # comes last, so its cache maps these psi back to the Gaussian draws exactly.
-        loc, scale, noise = self._loc_scale_and_noise(sample_shape, samplers.sanitize_seed(seed))
+        loc, scale, noise = self.distribution.loc_scale_and_noise(
+            sample_shape, samplers.sanitize_seed(seed)
+        )
         return self.bijector.forward(loc + scale * noise)
 
     def _sample_and_log_prob(self, sample_shape, seed, **kwargs):
         # TFP's composition on the draws of `sample` (same seed, same psi): the Gaussian
         # density of the draw minus the bijector's log-determinant at it, never via log psi.
-        loc, scale, noise = self._loc_scale_and_noise(sample_shape, samplers.sanitize_seed(seed))
+        loc, scale, noise = self.distribution.loc_scale_and_noise(
+            sample_shape, samplers.sanitize_seed(seed)
+        )
         kappa = loc + scale * noise
         log_det = self.bijector.forward_log_det_jacobian(kappa, event_ndims=1)
         return self.bijector.forward(kappa), gaussian_log_density(noise, scale) - log_det

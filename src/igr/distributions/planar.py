@@ -93,19 +93,14 @@ class PlanarFlow(bijector_lib.Bijector):
         return u_hat, w, b, w_dot_u_hat, softplus, has_direction
 
     def _forward(self, x):
-        u_hat, w, b, *_ = self._params(x.dtype)
-        return x + u_hat * tf.math.tanh(tf.reduce_sum(w * x, axis=-1, keepdims=True) + b)
+        return self.forward_and_log_det(x)[0]  # a graph prunes the unused log-determinant
 
     def _forward_log_det_jacobian(self, x):
-        _, w, b, _, softplus, has_direction = self._params(x.dtype)
-        t_squared = tf.square(tf.math.tanh(tf.reduce_sum(w * x, axis=-1, keepdims=True) + b))
-        inside = t_squared + (1.0 - t_squared) * softplus
-        log_det = tf.where(has_direction, tf.math.log(inside), tf.zeros_like(inside))
-        return log_det[..., 0]
+        return self.forward_and_log_det(x)[1]
 
     def forward_and_log_det(self, x):
-        """`(f(x), log |det df/dx|)` from one `tanh(w.x + b)`: the two values `forward` and
-        `forward_log_det_jacobian` compute, without computing `u_hat` and `t` twice."""
+        """`(f(x), log |det df/dx|)` from one `tanh(w.x + b)`: what `forward` and
+        `forward_log_det_jacobian` return, without computing `u_hat` and `t` twice."""
         u_hat, w, b, _, softplus, has_direction = self._params(x.dtype)
         t = tf.math.tanh(tf.reduce_sum(w * x, axis=-1, keepdims=True) + b)
         t_squared = tf.square(t)
