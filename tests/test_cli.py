@@ -87,3 +87,49 @@ def test_every_option_of_every_command_has_help_and_shows_its_default():
                     no_default_shown.append(f"{command.prog} {action.option_strings[0]}")
     assert missing == [], f"options without help: {missing}"
     assert no_default_shown == [], f"defaults not shown: {no_default_shown}"
+
+
+def test_stage_command_table_names_what_each_module_registers():
+    import argparse
+    import importlib
+
+    from igr.cli import STAGE_COMMANDS
+
+    for module_name, commands in STAGE_COMMANDS.items():
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module_name).add_parser(subparsers)
+        assert tuple(subparsers.choices) == commands, module_name
+
+
+def test_a_command_imports_only_the_modules_that_register_it():
+    """`igr learn-prior ...` builds its parser without the other stages' imports (matplotlib
+    among them); help, version and unknown commands still see every command."""
+    from igr.cli import STAGE_MODULES, modules_for
+
+    assert modules_for(["vae", "train", "--seed", "1"]) == (
+        "igr.experiments.vae", "igr.reporting.vae")
+    assert modules_for(["gradients", "toy"]) == (
+        "igr.experiments.gradient_study", "igr.experiments.gradient_vae",
+        "igr.reporting.gradients")
+    for argv in ([], ["--help"], ["--version"], ["no-such-stage"]):
+        assert modules_for(argv) == STAGE_MODULES
+    code = (
+        "import sys\n"
+        "from igr.cli import build_parser, modules_for\n"
+        "for command in ('learn-prior', 'approximate', 'vae', 'sop', 'gradients'):\n"
+        "    build_parser(modules_for([command]))\n"
+        "print(sorted(m for m in ('matplotlib.pyplot', 'igr.reporting.pages', 'tensorflow')\n"
+        "             if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_command_parses_the_same_with_its_modules_only():
+    from igr.cli import modules_for
+
+    argv = ["learn-prior", "--family", "gs", "--num-categories", "3", "--output", "p.json"]
+    assert vars(build_parser(modules_for(argv)).parse_args(argv)) == vars(
+        build_parser().parse_args(argv))

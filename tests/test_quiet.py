@@ -37,8 +37,8 @@ def _run_igr_importing_tensorflow(environ: dict[str, str]) -> subprocess.Complet
         "    print('keras 3 imported:', 'keras.src' in sys.modules)\n"
         "    return 0\n"
         "parser = cli.build_parser\n"
-        "def build():\n"
-        "    p = parser(); p.set_defaults(func=stage); return p\n"
+        "def build(*modules):\n"
+        "    p = parser(*modules); p.set_defaults(func=stage); return p\n"
         "cli.build_parser = build\n"
         "sys.argv = ['igr']\n"
         "sys.exit(cli.main())\n"
@@ -73,3 +73,25 @@ def test_entry_point_respects_the_users_keras_setting():
     done = _run_igr_importing_tensorflow({**os.environ, "TF_USE_LEGACY_KERAS": "0"})
     assert done.returncode == 0, done.stderr.decode()
     assert b"keras 3 imported: True" in done.stdout.splitlines(), done.stdout
+
+
+def test_entry_point_leaves_tfp_experimental_unloaded():
+    """TFP imported before TensorFlow loads its subpackages on first use (igr.cli)."""
+    code = (
+        "import sys, igr.cli as cli\n"
+        "def stage(args):\n"
+        "    import tensorflow as tf, tensorflow_probability as tfp\n"
+        "    tfp.distributions.Normal(0.0, 1.0).sample(seed=(1, 2))\n"
+        "    print('experimental loaded:',\n"
+        "          'tensorflow_probability.python.experimental' in sys.modules)\n"
+        "    return 0\n"
+        "parser = cli.build_parser\n"
+        "def build(*modules):\n"
+        "    p = parser(*modules); p.set_defaults(func=stage); return p\n"
+        "cli.build_parser = build\n"
+        "sys.argv = ['igr']\n"
+        "sys.exit(cli.main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"experimental loaded: False" in done.stdout.splitlines(), done.stdout

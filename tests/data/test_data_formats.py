@@ -219,6 +219,46 @@ def test_idx_round_trip_and_damage():
         parse_idx(b"\x01\x00\x08\x01" + bytes(8))
 
 
+def test_digits_read_without_importing_sklearn_equal_load_digits():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    from igr.data import digits
+
+    assert digits.bundled_csv_path() is not None  # scikit-learn 1.x keeps the CSV there
+    grey, labels = digits.load_grey_levels()
+    bunch = load_digits()
+    np.testing.assert_array_equal(grey, bunch.images)
+    np.testing.assert_array_equal(labels, bunch.target)
+    code = ("import sys\nfrom igr.data.loading import load_arrays\nload_arrays('digits')\n"
+            "print('sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_digits_fall_back_to_load_digits_when_the_csv_moved(monkeypatch):
+    from igr.data import digits
+
+    expected = load_arrays("digits")
+    monkeypatch.setattr(digits, "bundled_csv_path", lambda: None)
+    fallback = load_arrays("digits")
+    np.testing.assert_array_equal(fallback.x_train, expected.x_train)
+    np.testing.assert_array_equal(fallback.y_test, expected.y_test)
+
+
+def test_digits_without_their_package_name_it(monkeypatch):
+    from igr.data import loading
+
+    monkeypatch.setitem(loading._IMPORT_NAMES, "scikit-learn", "no_such_sklearn_module")
+    with pytest.raises(DatasetError, match=r"needs the scikit-learn package, which is not "
+                                           r"installed \(no module named 'no_such_sklearn"):
+        verify_dataset("digits")
+
+
 def test_sklearn_digits_offline_default():
     arrays = load_arrays("digits")
     assert arrays.x_train.shape == (1500, 8, 8, 1) and arrays.x_test.shape == (297, 8, 8, 1)

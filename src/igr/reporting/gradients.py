@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from igr.io import read_json, write_text_atomic
-from igr.reporting.figures import FAMILY_COLORS, family_label, plt, save_figure
+from igr.families import family_label
 from igr.reporting.verdicts import (
     CONTRADICTED,
     INCONCLUSIVE,
@@ -88,6 +88,10 @@ def _with_relative_bias(table):
 
 def plot_toy_study(table, figure_path: str | Path) -> None:
     """Relative bias and variance against tau: a column per K, two rows per objective."""
+    # matplotlib only here: `igr gradients toy` and `igr gradients vae` register through this
+    # module and should not pay for it (igr.cli.modules_for)
+    from igr.reporting.figures import FAMILY_COLORS, plt, save_figure
+
     table = _with_relative_bias(table)
     objectives = list(dict.fromkeys(table["objective"]))
     categories = sorted(set(table["num_categories"]))
