@@ -23,6 +23,12 @@ def test_igr_i_closed_form_gives_uniform_last_category(k):
     assert norm.cdf(-mu0 / scale) ** (k - 1) == pytest.approx(1 / k, rel=1e-12)
 
 
+def test_igr_i_closed_form_is_scipy_stats_norm_ppf_to_the_bit():
+    """ndtri (no scipy.stats import) gives the very mu0 of norm.ppf, so prior files stay."""
+    for k in range(2, 201):
+        assert igr_i_uniform_loc(k, 0.7) == -0.7 * norm.ppf(k ** (-1.0 / (k - 1)))
+
+
 def test_igr_i_closed_form_binary_is_centred():
     assert igr_i_uniform_loc(2, 1.0) == pytest.approx(0.0, abs=1e-12)
 

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import samplers
 from tensorflow_probability.python.internal.special_math import log_ndtr
 
 #: Monte-Carlo sample count used when a family has no exact argmax formula.
@@ -116,7 +116,7 @@ def monte_carlo_argmax_probs(
     if num_samples < 1:
         raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
     num_chunks = -(-num_samples // chunk_size)
-    chunk_seeds = tfp.random.split_seed(seed if seed is not None else (0, 0), n=num_chunks)
+    chunk_seeds = samplers.split_seed(seed if seed is not None else (0, 0), n=num_chunks)
     counts = None
     remaining, index = num_samples, 0
     while remaining > 0:

@@ -199,10 +199,10 @@ def histogram_metrics(
 
 def _fit_seeds(seed: int, family: str, num_categories: int, num_steps: int):
     import tensorflow as tf
-    import tensorflow_probability as tfp
+    from tensorflow_probability.python.internal import samplers
 
     offset = 1000 * FAMILY_SEED_OFFSETS[family] + num_categories
-    return tf.stack(tfp.random.split_seed((int(seed), offset), n=num_steps + 1))
+    return tf.stack(samplers.split_seed((int(seed), offset), n=num_steps + 1))
 
 
 def fit_gs(

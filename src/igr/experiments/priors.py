@@ -118,7 +118,7 @@ def igr_sb_prior(
     ``(seed, family offset)``; the last one drives the evaluation.
     """
     import tensorflow as tf
-    import tensorflow_probability as tfp
+    from tensorflow_probability.python.internal import samplers
 
     from igr.models import relaxed
     from igr.training.optimizer import fit_with_adam
@@ -126,7 +126,7 @@ def igr_sb_prior(
     dims = num_categories - 1
     loc = tf.Variable(relaxed.igr_sb_initial_loc(num_categories), name="loc")
     log_scale = tf.Variable(tf.zeros([dims]), name="log_scale")
-    seeds = tf.stack(tfp.random.split_seed(family_seed(seed, "igr_sb"), n=num_steps + 1))
+    seeds = tf.stack(samplers.split_seed(family_seed(seed, "igr_sb"), n=num_steps + 1))
     log_k = math.log(num_categories)
 
     def family():

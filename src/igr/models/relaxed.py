@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import samplers
 
 from igr.distributions import (
     IGRI,
@@ -71,7 +71,7 @@ class PlanarFlowParameters(tf.Module):
     def __init__(self, shape: Sequence[int], layers: int, dims: int, seed, name="planar_flow"):
         super().__init__(name=name)
         full = [*shape, int(layers), int(dims)]
-        u_seed, w_seed = tfp.random.split_seed(seed, n=2)
+        u_seed, w_seed = samplers.split_seed(seed, n=2)
         self.u = tf.Variable(PLANAR_INIT_SCALE * tf.random.stateless_normal(full, u_seed), name="u")
         self.w = tf.Variable(PLANAR_INIT_SCALE * tf.random.stateless_normal(full, w_seed), name="w")
         self.b = tf.Variable(tf.zeros(full[:-1]), name="b")

@@ -61,7 +61,7 @@ biases; the planar flow as :class:`igr.models.relaxed.PlanarFlowParameters` (``u
 from __future__ import annotations
 
 import tensorflow as tf
-import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import samplers
 
 from igr.families import families_of_stage, get_family
 from igr.models import relaxed
@@ -189,7 +189,7 @@ class DoubleLinearSOP(tf.Module):
 
     def output_logits(self, x_up: tf.Tensor, seed, hard: bool = False) -> tf.Tensor:
         """Bernoulli logits [..., D_low] of one draw of both unit layers per row of x_up."""
-        first_seed, second_seed = tfp.random.split_seed(seed, n=2)
+        first_seed, second_seed = samplers.split_seed(seed, n=2)
         z1 = self.first(x_up, first_seed, hard)
         z2 = self.second(2.0 * z1 - 1.0, second_seed, hard)
         return self.output_layer(2.0 * z2 - 1.0)
