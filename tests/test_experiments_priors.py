@@ -57,6 +57,32 @@ def test_igr_sb_initial_sticks_split_the_unit_stick_evenly():
     np.testing.assert_allclose(pieces, np.full(k, 1 / k), rtol=1e-6)
 
 
+@pytest.mark.parametrize("k", [2, 7, 10, 50])
+def test_gs_prior_law_is_the_gumbel_softmax_argmax_law_to_the_bit(k):
+    """The NumPy softmax of the GS prior job equals the library distribution's law."""
+    from igr.models import relaxed
+
+    gs = learn_prior("gs", k)
+    law = relaxed.distribution("gs", 1.0, logits=np.zeros(k, np.float32)).argmax_probs()
+    assert gs["argmax_probs"] == np.asarray(law, np.float64).tolist()
+
+
+def test_gs_prior_job_does_not_import_tensorflow(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    output = tmp_path / "gs_K3.json"
+    code = ("import sys\nfrom igr.cli import main\n"
+            f"main(['learn-prior', '--family', 'gs', '--num-categories', '3', '--threads', '1',"
+            f" '--output', {str(output)!r}])\nprint('tensorflow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert json.loads(output.read_text())["logits"] == [0.0] * 3
+
+
 def test_gs_and_igr_i_priors_are_uniform():
     gs = learn_prior("gs", 7)
     assert gs["logits"] == [0.0] * 7

@@ -71,11 +71,14 @@ FAMILY_OPTIONS: dict[str, tuple[str, ...]] = {
 
 
 def gs_prior(num_categories: int) -> dict[str, Any]:
-    """GS prior: zero logits; its argmax law ``softmax(0) = 1/K`` is exact."""
-    from igr.models import relaxed
+    """GS prior: zero logits; its argmax law ``softmax(0) = 1/K`` is exact.
 
+    The softmax is taken in float32 NumPy, so the job needs no TensorFlow (its import is
+    nearly all of the job's 5 s); tests check it equals ``GumbelSoftmax.argmax_probs``.
+    """
     logits = np.zeros(num_categories, dtype=np.float32)
-    probs = relaxed.distribution("gs", 1.0, logits=logits).argmax_probs()
+    weights = np.exp(logits - logits.max())
+    probs = weights / weights.sum(dtype=np.float32)
     return {
         "logits": logits.tolist(),
         "argmax_probs": np.asarray(probs, dtype=np.float64).tolist(),
@@ -195,7 +198,8 @@ def _run_learn_prior(args: argparse.Namespace) -> int:
         problems = [f"not used by {args.family}: {flags(unused)}"] if unused else []
         problems += [f"required by {args.family}: {flags(missing)}"] if missing else []
         raise SystemExit(f"igr learn-prior: {'; '.join(problems)}")
-    configure_threads(args.threads)
+    if args.family != "gs":  # the GS prior is NumPy only (gs_prior)
+        configure_threads(args.threads)
     record = learn_prior(args.family, args.num_categories, **given)
     record["provenance"] = provenance.collect()
     write_json_atomic(args.output, record)
