@@ -1,7 +1,8 @@
 """Glue between Snakemake and igr.pipeline (TF-free, Snakemake-free, unit-tested there).
 
 Validates the config (igr.pipeline.config), hands jobs the data folder through
-$IGR_DATA_DIR (igr.pipeline.data), and makes the one ``pipeline`` object
+$IGR_DATA_DIR (igr.pipeline.data), writes igr's bytecode before the first job
+(igr.pipeline.bytecode), and makes the one ``pipeline`` object
 (igr.pipeline.workflow.Pipeline) whose methods give every rule its params, inputs and
 outputs; paths live in igr.pipeline.paths, family lists in igr.families.
 """
@@ -17,6 +18,7 @@ from snakemake.utils import validate
 from igr.data.registry import DATASETS
 from igr.families import wildcard_pattern
 from igr.pipeline import paths
+from igr.pipeline.bytecode import compile_igr
 from igr.pipeline.config import (
     duplicate_key_problems,
     invalid_config_message,
@@ -49,3 +51,8 @@ def export_data_dir():
     """Jobs find the data folder through $IGR_DATA_DIR, never through params: moving it
     reruns nothing (igr.pipeline.data)."""
     os.environ[DATA_DIR_ENV_VAR] = str(pipeline_data_dir(config))
+
+
+onstart:
+    # once per run, not in dry-runs: every job then imports igr without compiling it
+    compile_igr()

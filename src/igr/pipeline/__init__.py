@@ -7,5 +7,7 @@ No TensorFlow and no Snakemake imports, so each check is a fast unit test:
   message naming its key;
 - :mod:`igr.pipeline.data`: the data directory of a run (passed to jobs through
   ``IGR_DATA_DIR``, never through params, so moving the data reruns nothing) and the
-  registered checksums that identify a dataset's content (the params of ``fetch_data``).
+  registered checksums that identify a dataset's content (the params of ``fetch_data``);
+- :mod:`igr.pipeline.bytecode`: igr's bytecode written once per run (``onstart``), so
+  that jobs do not each compile the modules they import.
 """
