@@ -23,18 +23,13 @@ def test_banner_lines_are_recognised_and_others_kept():
         assert not is_banner(kept)
 
 
-def _run_igr_importing_tensorflow(environ: dict[str, str]) -> subprocess.CompletedProcess:
-    """The console script's path through main(), with a subcommand replaced by one that
-    imports TensorFlow, runs an op and writes to stderr from Python and from C; stdout
-    says whether Keras 3 (``keras.src``) was imported."""
+def _run_igr_with_stage(stage_body: str, environ=None) -> subprocess.CompletedProcess:
+    """The console script's path through main(), with a subcommand replaced by a function
+    ``stage(args)`` whose body is ``stage_body`` (lines indented by four spaces)."""
     code = (
         "import sys, igr.cli as cli\n"
         "def stage(args):\n"
-        "    import os, tensorflow as tf\n"
-        "    float(tf.reduce_sum(tf.ones([3])))\n"
-        "    print('python line', file=sys.stderr)\n"
-        "    os.write(2, b'raw fd line\\n')\n"
-        "    print('keras 3 imported:', 'keras.src' in sys.modules)\n"
+        f"{stage_body}"
         "    return 0\n"
         "parser = cli.build_parser\n"
         "def build(*modules):\n"
@@ -45,6 +40,19 @@ def _run_igr_importing_tensorflow(environ: dict[str, str]) -> subprocess.Complet
     )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, env=environ,
                           timeout=120)
+
+
+def _run_igr_importing_tensorflow(environ: dict[str, str]) -> subprocess.CompletedProcess:
+    """A stage that imports TensorFlow, runs an op and writes to stderr from Python and
+    from C; stdout says whether Keras 3 (``keras.src``) was imported."""
+    return _run_igr_with_stage(
+        "    import os, tensorflow as tf\n"
+        "    float(tf.reduce_sum(tf.ones([3])))\n"
+        "    print('python line', file=sys.stderr)\n"
+        "    os.write(2, b'raw fd line\\n')\n"
+        "    print('keras 3 imported:', 'keras.src' in sys.modules)\n",
+        environ,
+    )
 
 
 def test_entry_point_drops_the_banner_and_keeps_everything_else():
@@ -77,21 +85,11 @@ def test_entry_point_respects_the_users_keras_setting():
 
 def test_entry_point_leaves_tfp_experimental_unloaded():
     """TFP imported before TensorFlow loads its subpackages on first use (igr.cli)."""
-    code = (
-        "import sys, igr.cli as cli\n"
-        "def stage(args):\n"
+    done = _run_igr_with_stage(
         "    import tensorflow as tf, tensorflow_probability as tfp\n"
         "    tfp.distributions.Normal(0.0, 1.0).sample(seed=(1, 2))\n"
         "    print('experimental loaded:',\n"
         "          'tensorflow_probability.python.experimental' in sys.modules)\n"
-        "    return 0\n"
-        "parser = cli.build_parser\n"
-        "def build(*modules):\n"
-        "    p = parser(*modules); p.set_defaults(func=stage); return p\n"
-        "cli.build_parser = build\n"
-        "sys.argv = ['igr']\n"
-        "sys.exit(cli.main())\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()
     assert b"experimental loaded: False" in done.stdout.splitlines(), done.stdout
