@@ -55,9 +55,8 @@ def modules_for(argv: list[str]) -> tuple[str, ...]:
     ``argv`` starts with, else all of them (``--help``, ``--version``, an unknown command,
     whose usage error lists every command).
 
-    Importing every stage module costs each job 0.4-0.6 s on the 2-core CPU (matplotlib,
-    pandas and the other stages' imports; README, "Benchmarks"), about 8 s of the default
-    pipeline's wall time over its 38 jobs.
+    Importing every stage module cost each job 0.4-0.6 s on the 2-core CPU (matplotlib,
+    pandas and the other stages' imports; README, "Benchmarks").
     """
     first = argv[0] if argv else None
     return tuple(m for m, commands in STAGE_COMMANDS.items() if first in commands) or STAGE_MODULES

@@ -4,8 +4,8 @@ Every job is a new Python process that imports part of igr. Python caches compil
 in ``__pycache__``, but not when bytecode writing is off (``PYTHONDONTWRITEBYTECODE``, as in
 CI containers and on this project's machines), and an editable install (``pip install -e``)
 or a source checkout on ``PYTHONPATH`` has no cache to begin with: then each job compiled the
-igr modules it imports again, about 0.9 s per TensorFlow job on the 2-core CPU (README,
-"Benchmarks"). :func:`compile_igr` writes the cache explicitly (``compileall`` writes
+igr modules it imports again: about 10 s of the default pipeline's job time on the 2-core
+CPU, 0.3 s a job (README, "Benchmarks"). :func:`compile_igr` writes the cache explicitly (``compileall`` writes
 whatever the setting), skipping modules whose cache is current. Python checks each cached
 file against its source's modification time and size, so an edited module is compiled
 afresh, never run stale.
